@@ -1,0 +1,102 @@
+/**
+ * The storage seam. The engine talks only to these interfaces; `local/` implements them on files
+ * (the default), and a NATS JetStream engine implements them for cluster mode.
+ *
+ * Two stores:
+ * - MetadataStore: a small key-value store with revisions and compare-and-set, holding stream,
+ *   shard and account metadata (JetStream: a KV bucket).
+ * - RecordStore: opens one StreamLog per stream; a StreamLog holds the records of every shard
+ *   of that stream (JetStream: one stream per Kinesis stream, one subject per shard).
+ *
+ * Positions inside a shard are "cursors": unsigned bigints, strictly increasing in append order
+ * within a shard, opaque to the engine except for two rules: the record after cursor c is at a
+ * cursor >= c + 1n, and `read(shard, c)` returns the records whose cursor is >= c. The engine
+ * folds a cursor and a shard index into a Kinesis sequence number.
+ */
+
+export interface Versioned<T> {
+  value: T;
+  revision: number;
+}
+
+export interface MetadataStore {
+  get<T>(key: string): Promise<Versioned<T> | undefined>;
+  /** Every entry whose key starts with prefix, in key order. */
+  list<T>(prefix: string): Promise<Array<{ key: string } & Versioned<T>>>;
+  /**
+   * Writes key durably. expectedRevision: undefined = unconditional, 0 = must not exist,
+   * n = must currently be at revision n. Throws RevisionMismatchError otherwise.
+   * Resolves to the new revision.
+   */
+  put<T>(key: string, value: T, expectedRevision?: number): Promise<number>;
+  delete(key: string, expectedRevision?: number): Promise<void>;
+  close(): Promise<void>;
+}
+
+export class RevisionMismatchError extends Error {
+  constructor(readonly key: string, readonly expected: number | undefined, readonly actual: number) {
+    super(`revision mismatch on ${key}: expected ${expected}, found ${actual}`);
+  }
+}
+
+/** A record as the producer gave it (the explicit hash key is not stored: AWS never returns it). */
+export interface RecordInput {
+  partitionKey: string;
+  data: Uint8Array;
+}
+
+export interface StoredRecord {
+  cursor: bigint;
+  partitionKey: string;
+  data: Buffer;
+  /** Arrival time, epoch milliseconds: the time the server accepted the record. */
+  arrivalMs: number;
+}
+
+export interface AppendResult {
+  /** Cursor of the first record; the i-th record of the append is at firstCursor + BigInt(i). */
+  firstCursor: bigint;
+  arrivalMs: number;
+}
+
+export interface ReadLimits {
+  maxRecords: number;
+  maxBytes: number;
+  /** Records that arrived before this time (epoch ms) are expired and skipped. */
+  notBeforeMs: number;
+}
+
+export interface ReadResult {
+  records: StoredRecord[];
+  /** Where the next read continues: after the last record returned, or where this read stopped. */
+  nextCursor: bigint;
+  /** True when nothing durable follows nextCursor in this shard right now. */
+  atTip: boolean;
+}
+
+export interface StreamLog {
+  /**
+   * Appends records to one shard. Resolves once they are durable (per the store's fsync policy);
+   * appends issued in the same event-loop turn share one write and one sync (group commit).
+   * Records of concurrent appends to one shard are laid out in call order.
+   */
+  append(shard: number, records: RecordInput[]): Promise<AppendResult>;
+  read(shard: number, from: bigint, limits: ReadLimits): Promise<ReadResult>;
+  /** The cursor a record appended from now on will be at or after (iterator type LATEST). */
+  tipCursor(shard: number): bigint;
+  /** The cursor of the first record that arrived at or after timeMs (or the tip). */
+  cursorAtTime(shard: number, timeMs: number): Promise<bigint>;
+  /** Arrival time of the newest durable record of the shard, if any. */
+  lastArrivalMs(shard: number): number | undefined;
+  /** Reclaims the space of records that arrived before notBeforeMs (whole segments at a time). */
+  trim(notBeforeMs: number): Promise<void>;
+  close(): Promise<void>;
+}
+
+export interface RecordStore {
+  /** Opens (creating if absent) the log of a stream; `id` is unique per stream incarnation. */
+  open(id: string): Promise<StreamLog>;
+  /** Deletes a stream's log and reclaims its space; the log must not be open. */
+  destroy(id: string): Promise<void>;
+  close(): Promise<void>;
+}
