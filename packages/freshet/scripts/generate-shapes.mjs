@@ -15,7 +15,7 @@ function typeOf(shapeName) {
     case 'blob': return 'Buffer';
     case 'timestamp': return 'Date';
     case 'list': return `${shape.member.shape}[]`;
-    case 'map': return `Record<string, ${shape.value.shape}>`;
+    case 'map': return `{ [key: string]: ${shape.value.shape} }`;
     default: throw new Error(`no TypeScript type for ${shapeName} (${shape.type})`);
   }
 }

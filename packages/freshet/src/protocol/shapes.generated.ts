@@ -647,7 +647,7 @@ export type TagKeyList = TagKey[];
 
 export type TagList = Tag[];
 
-export type TagMap = Record<string, TagValue>;
+export type TagMap = { [key: string]: TagValue };
 
 export interface TagResourceInput {
   ResourceARN: ResourceARN;

@@ -1,0 +1,44 @@
+/**
+ * What every engine call needs to know about its request, and how a request names a stream.
+ */
+import { invalidArgument, resourceNotFound } from '../protocol/errors.js';
+import type { LiveStream, StreamCatalog } from './catalog.js';
+import { parseStreamArn, type StreamAddress } from './streamState.js';
+
+export interface RequestContext {
+  /** The caller's account: from its credentials once authentication exists, else the server's. */
+  account: string;
+  /** From the SigV4 credential scope (default us-east-1). */
+  region: string;
+}
+
+export interface StreamReference {
+  StreamName?: string;
+  StreamARN?: string;
+}
+
+/** The stream a request names, by StreamARN (which carries account and region) or StreamName. */
+export function addressOf(ctx: RequestContext, ref: StreamReference): StreamAddress {
+  if (ref.StreamARN !== undefined) {
+    const address = parseStreamArn(ref.StreamARN);
+    if (!address) throw invalidArgument(`Invalid StreamARN ${ref.StreamARN}.`);
+    if (ref.StreamName !== undefined && ref.StreamName !== address.name) {
+      throw invalidArgument(`StreamARN ${ref.StreamARN} and StreamName ${ref.StreamName} do not refer to the same stream.`);
+    }
+    return address;
+  }
+  if (ref.StreamName === undefined) throw invalidArgument('Either StreamName or StreamARN must be provided.');
+  return { account: ctx.account, region: ctx.region, name: ref.StreamName };
+}
+
+export function streamNotFound(address: StreamAddress): Error {
+  return resourceNotFound(`Stream ${address.name} under account ${address.account} not found.`);
+}
+
+/** The stream, in whatever status. */
+export function findStream(catalog: StreamCatalog, ctx: RequestContext, ref: StreamReference): LiveStream {
+  const address = addressOf(ctx, ref);
+  const live = catalog.get(address);
+  if (!live) throw streamNotFound(address);
+  return live;
+}

@@ -1,0 +1,269 @@
+/**
+ * The data plane: PutRecord, PutRecords, GetShardIterator, GetRecords. This is the hot path:
+ * no per-record allocation beyond what the output needs, one append per shard per request, and
+ * group commit below (appends issued in one event-loop turn share one write and one sync).
+ */
+import { expiredIterator, invalidArgument, resourceNotFound } from '../protocol/errors.js';
+import type * as Shapes from '../protocol/shapes.generated.js';
+import type { RecordInput } from '../storage/types.js';
+import type { LiveStream, StreamCatalog } from './catalog.js';
+import { addressOf, findStream, streamNotFound, type RequestContext, type StreamReference } from './context.js';
+import type { ControlPlane } from './controlPlane.js';
+import { hashKeyToBuffer, MAX_HASH_KEY, partitionKeyHash } from './hashKeys.js';
+import { LIMITS, type EngineOptions } from './options.js';
+import { decodeSequenceNumber, encodeSequenceNumber, encodeSequenceRun } from './sequenceNumbers.js';
+import { awsUtcString, ITERATOR_TTL_MS, type ShardIteratorCodec } from './shardIterators.js';
+import { shardIdOf, shardIndexOf, type ShardState } from './shards.js';
+import type { StreamState } from './streamState.js';
+
+interface ShardBatch {
+  shard: ShardState;
+  positions: number[];
+  records: RecordInput[];
+}
+
+export class DataPlane {
+  constructor(
+    private readonly catalog: StreamCatalog,
+    private readonly control: ControlPlane,
+    private readonly iterators: ShardIteratorCodec,
+    private readonly options: EngineOptions,
+  ) {}
+
+  // ---- writes ---------------------------------------------------------------------------------
+
+  async putRecord(ctx: RequestContext, input: Shapes.PutRecordInput): Promise<Shapes.PutRecordOutput> {
+    const live = this.writableStream(ctx, input);
+    const { state } = live;
+    this.checkRecordSize(state, input.Data.length + Buffer.byteLength(input.PartitionKey, 'utf8'));
+    if (input.SequenceNumberForOrdering !== undefined && !decodeSequenceNumber(input.SequenceNumberForOrdering)) {
+      throw invalidArgument(
+        `ExclusiveMinimumSequenceNumber ${input.SequenceNumberForOrdering} used in PutRecord on stream ` +
+          `${state.name} under account ${state.account} is invalid.`,
+      );
+    }
+    const shard = live.routing.route(this.hashKeyOf(input.PartitionKey, input.ExplicitHashKey));
+    const appended = await live.log.append(shard.index, [{ partitionKey: input.PartitionKey, data: input.Data }]);
+    return {
+      ShardId: shardIdOf(shard.index),
+      SequenceNumber: encodeSequenceNumber(shard.index, appended.firstCursor),
+      ...(state.encryption.type === 'KMS' ? { EncryptionType: 'KMS' as const } : {}),
+    };
+  }
+
+  async putRecords(ctx: RequestContext, input: Shapes.PutRecordsInput): Promise<Shapes.PutRecordsOutput> {
+    const live = this.writableStream(ctx, input);
+    const batches = this.routeRecords(live, input.Records);
+    const results = new Array<Shapes.PutRecordsResultEntry>(input.Records.length);
+    await Promise.all(
+      batches.map(async ({ shard, positions, records }) => {
+        const appended = await live.log.append(shard.index, records);
+        const sequenceNumbers = encodeSequenceRun(shard.index, appended.firstCursor, records.length);
+        const shardId = shardIdOf(shard.index);
+        for (let i = 0; i < positions.length; i++) {
+          results[positions[i]!] = { SequenceNumber: sequenceNumbers[i]!, ShardId: shardId };
+        }
+      }),
+    );
+    return {
+      FailedRecordCount: 0,
+      Records: results,
+      ...(live.state.encryption.type === 'KMS' ? { EncryptionType: 'KMS' as const } : {}),
+    };
+  }
+
+  // ---- reads ----------------------------------------------------------------------------------
+
+  async getShardIterator(ctx: RequestContext, input: Shapes.GetShardIteratorInput): Promise<Shapes.GetShardIteratorOutput> {
+    const address = addressOf(ctx, input);
+    const live = this.catalog.get(address);
+    const shardIndex = shardIndexOf(input.ShardId);
+    if (shardIndex === undefined) {
+      throw resourceNotFound(
+        `Could not find shard ${input.ShardId} in stream ${address.name} under account ${address.account}.`,
+      );
+    }
+    const shardId = shardIdOf(shardIndex);
+    const shard = live && live.state.status !== 'CREATING' ? live.state.shards[shardIndex] : undefined;
+    if (!live || !shard || shard.index !== shardIndex) {
+      if (!live) throw streamNotFound(address);
+      throw this.shardNotFound(shardId, live.state);
+    }
+    const cursor = await this.startingCursor(live, shard, input);
+    return { ShardIterator: this.issueIterator(live.state, shardIndex, cursor) };
+  }
+
+  async getRecords(ctx: RequestContext, input: Shapes.GetRecordsInput): Promise<Shapes.GetRecordsOutput> {
+    const position = this.iterators.decode(input.ShardIterator);
+    if (!position) throw invalidArgument('Invalid ShardIterator.');
+    const now = this.options.now();
+    if (now - position.issuedMs > ITERATOR_TTL_MS) {
+      throw expiredIterator(
+        `Iterator expired. The iterator was created at time ${awsUtcString(position.issuedMs)} while right now it is ` +
+          `${awsUtcString(now)} which is further in the future than the tolerated delay of ${ITERATOR_TTL_MS} milliseconds.`,
+      );
+    }
+    const address = { account: position.account, region: position.region, name: position.streamName };
+    const live = this.catalog.get(address);
+    const shard = live?.state.id === position.streamId ? live.state.shards[position.shardIndex] : undefined;
+    if (!live || !shard) {
+      throw resourceNotFound(
+        `Shard ${shardIdOf(position.shardIndex)} in stream ${address.name} under account ${address.account} does not exist`,
+      );
+    }
+    const { state } = live;
+    const read = await live.log.read(shard.index, position.cursor, {
+      maxRecords: input.Limit ?? LIMITS.getRecordsMaxRecords,
+      maxBytes: LIMITS.getRecordsMaxBytes,
+      notBeforeMs: this.control.trimHorizonMs(state),
+    });
+    const encrypted = state.encryption.type === 'KMS';
+    const records: Shapes.Record[] = read.records.map((record) => ({
+      SequenceNumber: encodeSequenceNumber(shard.index, record.cursor),
+      ApproximateArrivalTimestamp: new Date(record.arrivalMs),
+      Data: record.data,
+      PartitionKey: record.partitionKey,
+      ...(encrypted ? { EncryptionType: 'KMS' as const } : {}),
+    }));
+    const last = read.records[read.records.length - 1];
+    const millisBehindLatest = read.atTip || !last ? 0 : Math.max(0, now - last.arrivalMs);
+    if (shard.closedMs !== undefined && read.atTip) {
+      return { Records: records, MillisBehindLatest: millisBehindLatest, ChildShards: this.childShards(state, shard) };
+    }
+    return {
+      Records: records,
+      NextShardIterator: this.issueIterator(state, shard.index, read.nextCursor),
+      MillisBehindLatest: millisBehindLatest,
+    };
+  }
+
+  // ---- helpers --------------------------------------------------------------------------------
+
+  /** Streams accept writes once created, and while updating or being deleted (as AWS does). */
+  private writableStream(ctx: RequestContext, ref: StreamReference): LiveStream {
+    const live = findStream(this.catalog, ctx, ref);
+    if (live.state.status === 'CREATING') throw streamNotFound(live.state);
+    return live;
+  }
+
+  private routeRecords(live: LiveStream, entries: Shapes.PutRecordsRequestEntry[]): ShardBatch[] {
+    const maxRecordBytes = live.state.maxRecordSizeKiB * 1024;
+    const requestLimit = Math.max(LIMITS.putRecordsMaxBytes, maxRecordBytes);
+    const byShard = new Map<number, ShardBatch>();
+    let totalBytes = 0;
+    for (let i = 0; i < entries.length; i++) {
+      const entry = entries[i]!;
+      const size = entry.Data.length + Buffer.byteLength(entry.PartitionKey, 'utf8');
+      if (size > maxRecordBytes) this.checkRecordSize(live.state, size);
+      totalBytes += size;
+      const shard = live.routing.route(this.hashKeyOf(entry.PartitionKey, entry.ExplicitHashKey));
+      let batch = byShard.get(shard.index);
+      if (!batch) byShard.set(shard.index, (batch = { shard, positions: [], records: [] }));
+      batch.positions.push(i);
+      batch.records.push({ partitionKey: entry.PartitionKey, data: entry.Data });
+    }
+    if (totalBytes > requestLimit) {
+      throw invalidArgument(
+        `Records size exceeds ${requestLimit / (1024 * 1024)} MB limit: the records of this request total ${totalBytes} bytes.`,
+      );
+    }
+    return [...byShard.values()];
+  }
+
+  private hashKeyOf(partitionKey: string, explicitHashKey: string | undefined): Buffer {
+    if (explicitHashKey === undefined) return partitionKeyHash(partitionKey);
+    const value = BigInt(explicitHashKey);
+    if (value > MAX_HASH_KEY) {
+      throw invalidArgument(
+        'Invalid ExplicitHashKey. ExplicitHashKey must be in the range: [0, 2^128-1]. ' +
+          `Specified value was ${explicitHashKey}`,
+      );
+    }
+    return hashKeyToBuffer(value);
+  }
+
+  private checkRecordSize(state: StreamState, size: number): void {
+    const limit = state.maxRecordSizeKiB * 1024;
+    if (size <= limit) return;
+    throw invalidArgument(
+      `Record size ${size} bytes (data plus partition key) exceeds the maximum record size of ${limit} bytes ` +
+        `(${state.maxRecordSizeKiB} KiB) of stream ${state.name} under account ${state.account}.`,
+    );
+  }
+
+  private async startingCursor(live: LiveStream, shard: ShardState, input: Shapes.GetShardIteratorInput): Promise<bigint> {
+    const { state } = live;
+    const type = input.ShardIteratorType;
+    const shardId = shardIdOf(shard.index);
+    const bySequence = type === 'AT_SEQUENCE_NUMBER' || type === 'AFTER_SEQUENCE_NUMBER';
+    if (input.StartingSequenceNumber !== undefined && !bySequence) {
+      throw invalidArgument(
+        'Must either specify (1) AT_SEQUENCE_NUMBER or AFTER_SEQUENCE_NUMBER and StartingSequenceNumber or ' +
+          `(2) TRIM_HORIZON or LATEST and no StartingSequenceNumber. Request specified ${type} and also a StartingSequenceNumber.`,
+      );
+    }
+    if (type === 'AT_TIMESTAMP') {
+      if (input.Timestamp === undefined) {
+        throw invalidArgument(
+          'Must specify timestampInMillis parameter for iterator of type AT_TIMESTAMP. Current request has no timestamp parameter.',
+        );
+      }
+      return live.log.cursorAtTime(shard.index, input.Timestamp.getTime());
+    }
+    if (input.Timestamp !== undefined) {
+      throw invalidArgument(
+        `Must specify timestampInMillis parameter only for iterator of type AT_TIMESTAMP. Current request has ${type}.`,
+      );
+    }
+    if (type === 'TRIM_HORIZON') return 0n;
+    if (type === 'LATEST') return live.log.tipCursor(shard.index);
+    if (input.StartingSequenceNumber === undefined) {
+      throw invalidArgument(
+        'Must either specify (1) AT_SEQUENCE_NUMBER or AFTER_SEQUENCE_NUMBER and StartingSequenceNumber or ' +
+          `(2) TRIM_HORIZON or LATEST and no StartingSequenceNumber. Request specified ${type} and no StartingSequenceNumber.`,
+      );
+    }
+    const decoded = decodeSequenceNumber(input.StartingSequenceNumber);
+    if (!decoded) {
+      throw invalidArgument(
+        `StartingSequenceNumber ${input.StartingSequenceNumber} used in GetShardIterator on shard ${shardId} ` +
+          `in stream ${state.name} under account ${state.account} is invalid.`,
+      );
+    }
+    if (decoded.shardIndex !== shard.index) {
+      throw invalidArgument(
+        `Invalid StartingSequenceNumber. It encodes ${shardIdOf(decoded.shardIndex)}, while it was used in a call ` +
+          `to a shard with ${shardId}`,
+      );
+    }
+    return type === 'AT_SEQUENCE_NUMBER' ? decoded.cursor : decoded.cursor + 1n;
+  }
+
+  private issueIterator(state: StreamState, shardIndex: number, cursor: bigint): string {
+    return this.iterators.encode({
+      account: state.account,
+      region: state.region,
+      streamName: state.name,
+      streamId: state.id,
+      shardIndex,
+      cursor,
+      issuedMs: this.options.now(),
+    });
+  }
+
+  private childShards(state: StreamState, parent: ShardState): Shapes.ChildShard[] {
+    return state.shards
+      .filter((shard) => shard.parentIndex === parent.index || shard.adjacentParentIndex === parent.index)
+      .map((shard) => ({
+        ShardId: shardIdOf(shard.index),
+        ParentShards: [shard.parentIndex, shard.adjacentParentIndex]
+          .filter((index): index is number => index !== undefined)
+          .map(shardIdOf),
+        HashKeyRange: { StartingHashKey: shard.startingHashKey, EndingHashKey: shard.endingHashKey },
+      }));
+  }
+
+  private shardNotFound(shardId: string, state: StreamState): Error {
+    return resourceNotFound(`Shard ${shardId} in stream ${state.name} under account ${state.account} does not exist`);
+  }
+}

@@ -1,0 +1,41 @@
+/** Engine settings, with the defaults Freshet runs with. */
+export interface EngineOptions {
+  /** The 12-digit account id streams belong to (until authentication maps callers to accounts). */
+  account: string;
+  /** How long CreateStream, DeleteStream and stream updates stay in their transitional status. */
+  createStreamMs: number;
+  deleteStreamMs: number;
+  updateStreamMs: number;
+  /** Open shards allowed per account and region (AWS: 500 in the largest regions). */
+  shardLimit: number;
+  /** On-demand streams allowed per account and region (AWS: 50). */
+  onDemandStreamLimit: number;
+  /** The length of one retention hour in ms: 3,600,000, or less to test retention quickly. */
+  retentionHourMs: number;
+  now: () => number;
+}
+
+export const DEFAULT_ENGINE_OPTIONS: EngineOptions = {
+  account: '000000000000',
+  createStreamMs: 500,
+  deleteStreamMs: 500,
+  updateStreamMs: 500,
+  shardLimit: 500,
+  onDemandStreamLimit: 50,
+  retentionHourMs: 3_600_000,
+  now: Date.now,
+};
+
+/** AWS's record limits. */
+export const LIMITS = {
+  defaultRetentionHours: 24,
+  minRetentionHours: 24,
+  maxRetentionHours: 8760,
+  defaultMaxRecordSizeKiB: 1024,
+  onDemandInitialShards: 4,
+  maxTagsPerStream: 50,
+  putRecordsMaxBytes: 5 * 1024 * 1024,
+  getRecordsMaxRecords: 10_000,
+  getRecordsMaxBytes: 10 * 1024 * 1024,
+  modeSwitchesPerDay: 2,
+} as const;

@@ -1,0 +1,41 @@
+/**
+ * Sequence numbers fold a shard index and a storage cursor into one decimal integer:
+ *
+ *   sequence = 4 * 10^50 + shardIndex * 10^26 + cursor        (51 digits)
+ *
+ * Within a shard they are strictly increasing (cursors are), they compare correctly as big
+ * integers (what KCL does), and decoding one tells the shard and the exact place in the log
+ * without any lookup. Cursors are below 10^26 (the local engine's are below 2^84).
+ */
+export const CURSOR_LIMIT = 10n ** 26n;
+const VERSION_BASE = 4n * 10n ** 50n;
+const VERSION_END = 5n * 10n ** 50n;
+const SEQUENCE_PATTERN = /^(0|[1-9]\d{0,128})$/;
+
+export interface SequencePosition {
+  shardIndex: number;
+  cursor: bigint;
+}
+
+export function encodeSequenceNumber(shardIndex: number, cursor: bigint): string {
+  return (VERSION_BASE + BigInt(shardIndex) * CURSOR_LIMIT + cursor).toString();
+}
+
+/** Encodes `count` consecutive sequence numbers starting at firstCursor, cheaply. */
+export function encodeSequenceRun(shardIndex: number, firstCursor: bigint, count: number): string[] {
+  const base = VERSION_BASE + BigInt(shardIndex) * CURSOR_LIMIT + firstCursor;
+  const out = new Array<string>(count);
+  for (let i = 0; i < count; i++) out[i] = (base + BigInt(i)).toString();
+  return out;
+}
+
+/** Decodes a sequence number Freshet issued; undefined for anything else. */
+export function decodeSequenceNumber(sequence: string): SequencePosition | undefined {
+  if (!SEQUENCE_PATTERN.test(sequence)) return undefined;
+  const value = BigInt(sequence);
+  if (value < VERSION_BASE || value >= VERSION_END) return undefined;
+  const offset = value - VERSION_BASE;
+  const shardIndex = offset / CURSOR_LIMIT;
+  if (shardIndex > BigInt(Number.MAX_SAFE_INTEGER)) return undefined;
+  return { shardIndex: Number(shardIndex), cursor: offset % CURSOR_LIMIT };
+}

@@ -1,0 +1,3 @@
+import type { Operation } from './operation.js';
+
+export const decreaseStreamRetentionPeriod: Operation<'DecreaseStreamRetentionPeriod'> = (engine, ctx, input) => engine.control.decreaseRetention(ctx, input);

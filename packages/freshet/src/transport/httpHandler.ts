@@ -1,0 +1,148 @@
+/**
+ * The HTTP front of the Data Streams API: reads a request, finds its operation from
+ * `X-Amz-Target`, its wire format from `Content-Type` and its region from the SigV4 credential
+ * scope, runs it, and writes an AWS-shaped answer. Every response carries `x-amzn-RequestId`;
+ * browser SDKs get CORS headers.
+ */
+import { randomBytes, randomUUID } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Engine } from '../engine/engine.js';
+import type { RequestContext } from '../engine/context.js';
+import { OPERATIONS, type Operation } from '../operations/index.js';
+import { CONTENT_TYPES, decodeInput, encodeError, encodeOutput, type WireFormat } from '../protocol/codec.js';
+import { KinesisError } from '../protocol/errors.js';
+import type { OperationName } from '../protocol/shapes.generated.js';
+
+export const TARGET_PREFIX = 'Kinesis_20131202';
+const DEFAULT_REGION = 'us-east-1';
+const CREDENTIAL_SCOPE = /Credential=[^/,\s]+\/\d{8}\/([a-z0-9-]+)\/kinesis\/aws4_request/;
+const EXPOSED_HEADERS = 'x-amzn-RequestId,x-amzn-ErrorType,x-amz-request-id,x-amz-id-2,x-amzn-ErrorMessage,Date';
+
+export interface HttpHandlerOptions {
+  engine: Engine;
+  /** The account every request acts for, until authentication maps credentials to accounts. */
+  account: string;
+  /** Requests larger than this are refused with 413 before they are parsed. */
+  maxBodyBytes: number;
+  onInternalError: (err: unknown, operation: string) => void;
+}
+
+export type RequestHandler = (req: IncomingMessage, res: ServerResponse) => void;
+
+export function createHttpHandler(options: HttpHandlerOptions): RequestHandler {
+  return (req, res) => {
+    res.setHeader('x-amzn-RequestId', randomUUID());
+    res.setHeader('x-amz-id-2', randomBytes(48).toString('base64'));
+    if (req.headers.origin !== undefined) {
+      res.setHeader('Access-Control-Allow-Origin', '*');
+      res.setHeader('Access-Control-Expose-Headers', EXPOSED_HEADERS);
+    }
+    if (req.method === 'OPTIONS') return answerPreflight(req, res);
+    readBody(req, options.maxBodyBytes, (body) => {
+      if (body === undefined) {
+        const err = new KinesisError('RequestEntityTooLargeException', 'Request entity too large');
+        return send(res, 413, 'json', encodeError('json', err));
+      }
+      void dispatch(req, res, body, options);
+    });
+  };
+}
+
+async function dispatch(req: IncomingMessage, res: ServerResponse, body: Buffer, options: HttpHandlerOptions) {
+  const format = wireFormatOf(req.headers['content-type']);
+  const operationName = operationNameOf(req.headers['x-amz-target']);
+  const operation = operationName ? (OPERATIONS[operationName] as Operation<OperationName> | undefined) : undefined;
+  const answerFormat: WireFormat = format ?? 'json';
+  try {
+    if (req.method !== 'POST' || !format) {
+      if (!operationName) {
+        throw new KinesisError('AccessDeniedException', 'Unable to determine service/operation name to be authorized', 403);
+      }
+      throw new KinesisError('UnknownOperationException', undefined, 404);
+    }
+    if (!operationName || !operation) throw new KinesisError('UnknownOperationException', undefined);
+    const input = decodeInput(operationName, format, body);
+    const ctx: RequestContext = { account: options.account, region: regionOf(req.headers.authorization) };
+    const output = await operation(options.engine, ctx, input);
+    send(res, 200, format, encodeOutput(operationName, format, output));
+  } catch (err) {
+    if (err instanceof KinesisError) {
+      res.setHeader('x-amzn-ErrorType', err.code);
+      return send(res, err.status, answerFormat, encodeError(answerFormat, err));
+    }
+    options.onInternalError(err, operationName ?? '(none)');
+    const failure = new KinesisError('InternalFailureException', 'Internal service failure.');
+    res.setHeader('x-amzn-ErrorType', failure.code);
+    send(res, 500, answerFormat, encodeError(answerFormat, failure));
+  }
+}
+
+function wireFormatOf(contentType: string | undefined): WireFormat | undefined {
+  const mediaType = (contentType ?? '').split(';')[0]!.trim().toLowerCase();
+  if (mediaType === CONTENT_TYPES.json) return 'json';
+  if (mediaType === CONTENT_TYPES.cbor) return 'cbor';
+  return undefined;
+}
+
+function operationNameOf(target: string | string[] | undefined): OperationName | undefined {
+  if (typeof target !== 'string') return undefined;
+  const dot = target.indexOf('.');
+  if (dot < 0 || target.slice(0, dot) !== TARGET_PREFIX) return undefined;
+  const name = target.slice(dot + 1);
+  return Object.hasOwn(OPERATIONS, name) ? (name as OperationName) : undefined;
+}
+
+/** The region of the SigV4 credential scope; unsigned requests act in us-east-1. */
+export function regionOf(authorization: string | undefined): string {
+  return (authorization && CREDENTIAL_SCOPE.exec(authorization)?.[1]) || DEFAULT_REGION;
+}
+
+function answerPreflight(req: IncomingMessage, res: ServerResponse): void {
+  const requestedHeaders = req.headers['access-control-request-headers'];
+  const requestedMethod = req.headers['access-control-request-method'];
+  if (requestedHeaders) res.setHeader('Access-Control-Allow-Headers', requestedHeaders);
+  if (requestedMethod) res.setHeader('Access-Control-Allow-Methods', requestedMethod);
+  res.setHeader('Access-Control-Max-Age', '172800');
+  req.resume();
+  res.statusCode = 200;
+  res.setHeader('Content-Length', '0');
+  res.end();
+}
+
+/** Collects the body; calls back with undefined (and stops reading) once it exceeds the limit. */
+function readBody(req: IncomingMessage, limit: number, done: (body: Buffer | undefined) => void): void {
+  const declared = Number(req.headers['content-length']);
+  if (declared > limit) {
+    req.resume();
+    return done(undefined);
+  }
+  const chunks: Buffer[] = [];
+  let length = 0;
+  let finished = false;
+  req.on('data', (chunk: Buffer) => {
+    if (finished) return;
+    length += chunk.length;
+    if (length > limit) {
+      finished = true;
+      done(undefined);
+      return;
+    }
+    chunks.push(chunk);
+  });
+  req.on('end', () => {
+    if (finished) return;
+    finished = true;
+    done(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, length));
+  });
+  req.on('error', () => {
+    finished = true;
+  });
+}
+
+function send(res: ServerResponse, status: number, format: WireFormat, body: Buffer): void {
+  if (res.headersSent || res.destroyed) return;
+  res.statusCode = status;
+  res.setHeader('Content-Type', CONTENT_TYPES[format]);
+  res.setHeader('Content-Length', body.length);
+  res.end(body);
+}
