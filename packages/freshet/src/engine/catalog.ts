@@ -15,11 +15,15 @@ export interface LiveStream {
   log: StreamLog;
   routing: RoutingTable;
   queue: SerialQueue;
+  /** Appends in flight per shard index: a closed shard is finished only once its count is 0. */
+  appending: Map<number, number>;
   transitionTimer?: NodeJS.Timeout;
 }
 
 export interface CatalogOptions {
   now: () => number;
+  /** Applies what a stream's UPDATING status was for (a pending reshard) as it completes. */
+  completeUpdate: (draft: StreamState, nowMs: number) => void;
 }
 
 export class StreamCatalog {
@@ -109,7 +113,14 @@ export class StreamCatalog {
   }
 
   private track(state: StreamState, revision: number, log: StreamLog): LiveStream {
-    const live: LiveStream = { state, revision, log, routing: new RoutingTable(state.shards), queue: new SerialQueue() };
+    const live: LiveStream = {
+      state,
+      revision,
+      log,
+      routing: new RoutingTable(state.shards),
+      queue: new SerialQueue(),
+      appending: new Map(),
+    };
     this.streams.set(streamKey(state), live);
     return live;
   }
@@ -136,6 +147,7 @@ export class StreamCatalog {
         await this.remove(live);
       } else {
         await this.update(live, (draft) => {
+          this.options.completeUpdate(draft, this.options.now());
           draft.status = 'ACTIVE';
           delete draft.transitionEndsMs;
         });

@@ -417,7 +417,7 @@ export class ControlPlane {
     return count;
   }
 
-  private checkShardLimit(ctx: RequestContext, additional: number): void {
+  checkShardLimit(ctx: RequestContext, additional: number): void {
     const current = this.openShardCount(ctx);
     if (current + additional <= this.options.shardLimit) return;
     throw limitExceeded(

@@ -43,7 +43,7 @@ export class DataPlane {
       );
     }
     const shard = live.routing.route(this.hashKeyOf(input.PartitionKey, input.ExplicitHashKey));
-    const appended = await live.log.append(shard.index, [{ partitionKey: input.PartitionKey, data: input.Data }]);
+    const appended = await this.append(live, shard.index, [{ partitionKey: input.PartitionKey, data: input.Data }]);
     return {
       ShardId: shardIdOf(shard.index),
       SequenceNumber: encodeSequenceNumber(shard.index, appended.firstCursor),
@@ -57,7 +57,7 @@ export class DataPlane {
     const results = new Array<Shapes.PutRecordsResultEntry>(input.Records.length);
     await Promise.all(
       batches.map(async ({ shard, positions, records }) => {
-        const appended = await live.log.append(shard.index, records);
+        const appended = await this.append(live, shard.index, records);
         const sequenceNumbers = encodeSequenceRun(shard.index, appended.firstCursor, records.length);
         const shardId = shardIdOf(shard.index);
         for (let i = 0; i < positions.length; i++) {
@@ -127,7 +127,7 @@ export class DataPlane {
     }));
     const last = read.records[read.records.length - 1];
     const millisBehindLatest = read.atTip || !last ? 0 : Math.max(0, now - last.arrivalMs);
-    if (shard.closedMs !== undefined && read.atTip) {
+    if (shard.closedMs !== undefined && read.atTip && !live.appending.get(shard.index)) {
       return { Records: records, MillisBehindLatest: millisBehindLatest, ChildShards: this.childShards(state, shard) };
     }
     return {
@@ -138,6 +138,22 @@ export class DataPlane {
   }
 
   // ---- helpers --------------------------------------------------------------------------------
+
+  /**
+   * Appends, counting the appends in flight per shard: a reshard may close a shard while records
+   * routed to it before the close are still being written, and GetRecords must not declare the
+   * closed shard finished (ChildShards, no iterator) until they are readable.
+   */
+  private async append(live: LiveStream, shardIndex: number, records: RecordInput[]) {
+    live.appending.set(shardIndex, (live.appending.get(shardIndex) ?? 0) + 1);
+    try {
+      return await live.log.append(shardIndex, records);
+    } finally {
+      const remaining = live.appending.get(shardIndex)! - 1;
+      if (remaining === 0) live.appending.delete(shardIndex);
+      else live.appending.set(shardIndex, remaining);
+    }
+  }
 
   /** Streams accept writes once created, and while updating or being deleted (as AWS does). */
   private writableStream(ctx: RequestContext, ref: StreamReference): LiveStream {

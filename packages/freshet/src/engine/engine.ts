@@ -7,6 +7,7 @@ import type { MetadataStore, RecordStore } from '../storage/types.js';
 import { StreamCatalog } from './catalog.js';
 import { ControlPlane } from './controlPlane.js';
 import { DataPlane } from './dataPlane.js';
+import { applyPendingReshard, Resharding } from './resharding.js';
 import { DEFAULT_ENGINE_OPTIONS, type EngineOptions } from './options.js';
 import { ShardIteratorCodec } from './shardIterators.js';
 
@@ -18,6 +19,7 @@ export class Engine {
   readonly options: EngineOptions;
   readonly control: ControlPlane;
   readonly data: DataPlane;
+  readonly resharding: Resharding;
   private trimTimer: NodeJS.Timeout | undefined;
 
   private constructor(
@@ -29,11 +31,12 @@ export class Engine {
     this.options = options;
     this.control = new ControlPlane(catalog, metadata, options);
     this.data = new DataPlane(catalog, this.control, iterators, options);
+    this.resharding = new Resharding(catalog, this.control, options);
   }
 
   static async open(metadata: MetadataStore, records: RecordStore, options: Partial<EngineOptions> = {}): Promise<Engine> {
     const settings = { ...DEFAULT_ENGINE_OPTIONS, ...options };
-    const catalog = new StreamCatalog(metadata, records, { now: settings.now });
+    const catalog = new StreamCatalog(metadata, records, { now: settings.now, completeUpdate: applyPendingReshard });
     await catalog.load();
     const engine = new Engine(catalog, metadata, new ShardIteratorCodec(await iteratorSecret(metadata)), settings);
     engine.scheduleTrim();

@@ -3,6 +3,7 @@
  * ARNs) around it.
  */
 import type { MetricsName } from '../protocol/shapes.generated.js';
+import type { ReshardPlan } from './resharding.js';
 import type { ShardState } from './shards.js';
 
 export type StreamStatus = 'CREATING' | 'DELETING' | 'ACTIVE' | 'UPDATING';
@@ -32,6 +33,10 @@ export interface StreamState {
   policies: Record<string, string>;
   /** When the capacity mode was switched, epoch ms (AWS allows two switches per 24 hours). */
   modeSwitchesMs: number[];
+  /** When UpdateShardCount was called, epoch ms (AWS allows ten calls per rolling 24 hours). */
+  scalingCallsMs?: number[];
+  /** A reshard accepted and applied when the UPDATING status completes. */
+  pendingReshard?: ReshardPlan;
 }
 
 export interface StreamAddress {

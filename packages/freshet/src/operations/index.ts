@@ -1,6 +1,9 @@
 /** Every operation Freshet serves, by its AWS name. */
 import type { OperationName } from '../protocol/shapes.generated.js';
 import type { Operation } from './operation.js';
+import { updateShardCount } from './updateShardCount.js';
+import { mergeShards } from './mergeShards.js';
+import { splitShard } from './splitShard.js';
 import { addTagsToStream } from './addTagsToStream.js';
 import { createStream } from './createStream.js';
 import { decreaseStreamRetentionPeriod } from './decreaseStreamRetentionPeriod.js';
@@ -67,4 +70,7 @@ export const OPERATIONS: { [Op in OperationName]?: Operation<Op> } = {
   UpdateMaxRecordSize: updateMaxRecordSize,
   UpdateStreamMode: updateStreamMode,
   UpdateStreamWarmThroughput: updateStreamWarmThroughput,
+  SplitShard: splitShard,
+  MergeShards: mergeShards,
+  UpdateShardCount: updateShardCount,
 };
