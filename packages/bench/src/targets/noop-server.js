@@ -1,0 +1,37 @@
+// A server that does no work: it reads each request whole and answers a pre-built PutRecords
+// response. Its throughput is the ceiling of this machine's loopback HTTP plus the load generator.
+// It speaks HTTP/1.1 and cleartext HTTP/2 (h2c, prior knowledge) on one port, told apart by the
+// HTTP/2 connection preface, because the SDK v3 Kinesis client uses HTTP/2 by default.
+import http from 'node:http';
+import http2 from 'node:http2';
+import net from 'node:net';
+
+const port = Number(process.argv[2]);
+const records = Array.from({ length: 500 }, (_, i) => ({ SequenceNumber: String(49_000_000_000_000_000_000n + BigInt(i)), ShardId: 'shardId-000000000000' }));
+const putRecordsAnswer = Buffer.from(JSON.stringify({ FailedRecordCount: 0, Records: records }));
+const emptyAnswer = Buffer.from('{"StreamNames":[],"HasMoreStreams":false}');
+const H2_PREFACE = Buffer.from('PRI * HTTP/2.0\r\n');
+
+function answer(request, response) {
+  request.on('data', () => {});
+  request.on('end', () => {
+    const body = String(request.headers['x-amz-target']).endsWith('.PutRecords') ? putRecordsAnswer : emptyAnswer;
+    response.writeHead(200, { 'content-type': 'application/x-amz-json-1.1', 'content-length': body.length });
+    response.end(body);
+  });
+}
+
+const http1 = http.createServer(answer);
+http1.keepAliveTimeout = 60_000;
+const h2c = http2.createServer(answer);
+
+const server = net.createServer((socket) => {
+  socket.once('readable', () => {
+    const head = socket.read(H2_PREFACE.length) ?? socket.read();
+    if (!head) return socket.destroy();
+    socket.unshift(head);
+    (head.equals(H2_PREFACE) ? h2c : http1).emit('connection', socket);
+  });
+});
+server.listen(port, '127.0.0.1', () => console.log(`Listening at http://127.0.0.1:${port}`));
+process.on('SIGTERM', () => process.exit(0));
