@@ -1,0 +1,199 @@
+/**
+ * Chunks: the unit of writing, checksumming and indexing. One flush writes one chunk per shard
+ * it touches (more when a shard's share is large), each holding records of that shard.
+ *
+ * Chunk layout (little endian), 40-byte header then the records:
+ *
+ *   0  u8   magic 0xF5
+ *   1  u8   version 1
+ *   2  u16  reserved, 0
+ *   4  u32  CRC-32 (zlib) of bytes [8, length): the rest of the header and every record
+ *   8  u32  length of the whole chunk in bytes, header included
+ *  12  u32  shard index
+ *  16  u64  position of this chunk in the stream's log (where its first byte is)
+ *  24  u64  arrival time, epoch ms, shared by every record of the chunk
+ *  32  u32  record count (1 .. 2^20 - 1)
+ *  36  u32  reserved, 0
+ *
+ * Each record: u16 partition key length, u32 data length, the key (UTF-8), the data.
+ */
+
+import { crc32 } from 'node:zlib';
+import { readU64, writeU64 } from './binary.js';
+import { assert } from './errors.js';
+import { MAX_RECORDS_PER_CHUNK, MAX_SHARD } from './limits.js';
+import type { RecordInput, StoredRecord } from '../types.js';
+
+export const CHUNK_MAGIC = 0xf5;
+export const CHUNK_VERSION = 1;
+export const CHUNK_HEADER_BYTES = 40;
+export const RECORD_HEADER_BYTES = 6;
+
+const AT_MAGIC = 0;
+const AT_VERSION = 1;
+const AT_RESERVED_A = 2;
+const AT_CRC = 4;
+const AT_LENGTH = 8;
+const AT_SHARD = 12;
+const AT_POSITION = 16;
+const AT_ARRIVAL = 24;
+const AT_COUNT = 32;
+const AT_RESERVED_B = 36;
+/** The checksum covers everything after itself. */
+const CRC_FROM = 8;
+
+export interface ChunkHeader {
+  length: number;
+  shard: number;
+  position: number;
+  arrivalMs: number;
+  recordCount: number;
+}
+
+/** Encoded size of one record: its header, key and data. */
+export function recordBytes(keyBytes: number, dataBytes: number): number {
+  return RECORD_HEADER_BYTES + keyBytes + dataBytes;
+}
+
+/**
+ * Writes one chunk holding the records of appends[start..end) into buf at offset and returns
+ * its length. payloadBytes is the encoded size of those records, computed when they were
+ * appended (so each key is measured once); it is checked here.
+ */
+export function encodeChunk(
+  buf: Buffer,
+  offset: number,
+  header: { shard: number; position: number; arrivalMs: number },
+  appends: ReadonlyArray<{ records: readonly RecordInput[] }>,
+  start: number,
+  end: number,
+  payloadBytes: number,
+): number {
+  let at = offset + CHUNK_HEADER_BYTES;
+  let count = 0;
+  for (let a = start; a < end; a++) {
+    for (const record of appends[a]!.records) {
+      const keyBytes = buf.write(record.partitionKey, at + RECORD_HEADER_BYTES, 'utf8');
+      const data = record.data;
+      buf.writeUInt16LE(keyBytes, at);
+      buf.writeUInt32LE(data.length, at + 2);
+      buf.set(data, at + RECORD_HEADER_BYTES + keyBytes);
+      at += RECORD_HEADER_BYTES + keyBytes + data.length;
+      count++;
+    }
+  }
+  const length = at - offset;
+  assert(length === CHUNK_HEADER_BYTES + payloadBytes, 'chunk payload size matches what append measured');
+  assert(count >= 1 && count <= MAX_RECORDS_PER_CHUNK, 'chunk record count in range');
+  buf[offset + AT_MAGIC] = CHUNK_MAGIC;
+  buf[offset + AT_VERSION] = CHUNK_VERSION;
+  buf.writeUInt16LE(0, offset + AT_RESERVED_A);
+  buf.writeUInt32LE(length, offset + AT_LENGTH);
+  buf.writeUInt32LE(header.shard, offset + AT_SHARD);
+  writeU64(buf, offset + AT_POSITION, header.position);
+  writeU64(buf, offset + AT_ARRIVAL, header.arrivalMs);
+  buf.writeUInt32LE(count, offset + AT_COUNT);
+  buf.writeUInt32LE(0, offset + AT_RESERVED_B);
+  buf.writeUInt32LE(crc32(buf.subarray(offset + CRC_FROM, offset + length)), offset + AT_CRC);
+  return length;
+}
+
+/**
+ * Parses and sanity-checks a chunk header (not the checksum). Returns a reason string when the
+ * bytes are not a plausible header; `available` is how many bytes of the file follow offset.
+ */
+export function parseChunkHeader(buf: Buffer, offset: number, available: number): ChunkHeader | string {
+  if (available < CHUNK_HEADER_BYTES) return 'torn chunk header';
+  if (buf[offset + AT_MAGIC] !== CHUNK_MAGIC) return 'bad chunk magic';
+  if (buf[offset + AT_VERSION] !== CHUNK_VERSION) return `unknown chunk version ${buf[offset + AT_VERSION]}`;
+  const length = buf.readUInt32LE(offset + AT_LENGTH);
+  const shard = buf.readUInt32LE(offset + AT_SHARD);
+  const position = readU64(buf, offset + AT_POSITION);
+  const arrivalMs = readU64(buf, offset + AT_ARRIVAL);
+  const recordCount = buf.readUInt32LE(offset + AT_COUNT);
+  if (length < CHUNK_HEADER_BYTES + RECORD_HEADER_BYTES) return 'chunk length too small';
+  if (length > available) return 'torn chunk (length beyond end of file)';
+  if (shard > MAX_SHARD) return 'shard out of range';
+  if (Number.isNaN(position) || Number.isNaN(arrivalMs)) return 'u64 field out of range';
+  if (recordCount < 1 || recordCount > MAX_RECORDS_PER_CHUNK) return 'record count out of range';
+  return { length, shard, position, arrivalMs, recordCount };
+}
+
+export function checksumMatches(buf: Buffer, offset: number, length: number): boolean {
+  return crc32(buf.subarray(offset + CRC_FROM, offset + length)) === buf.readUInt32LE(offset + AT_CRC);
+}
+
+/** Checks that the records exactly fill the chunk (done at recovery, where bytes are untrusted). */
+export function recordsFitChunk(buf: Buffer, offset: number, header: ChunkHeader): boolean {
+  const end = offset + header.length;
+  let at = offset + CHUNK_HEADER_BYTES;
+  for (let i = 0; i < header.recordCount; i++) {
+    if (at + RECORD_HEADER_BYTES > end) return false;
+    at += RECORD_HEADER_BYTES + buf.readUInt16LE(at) + buf.readUInt32LE(at + 2);
+  }
+  return at === end;
+}
+
+/**
+ * Verifies the chunk at buf[offset..] is the one the index points at: a valid header naming the
+ * same position, length and shard, and a matching checksum. Returns the header, or a reason.
+ */
+export function verifyChunk(
+  buf: Buffer,
+  offset: number,
+  expected: { position: number; length: number; shard: number },
+): ChunkHeader | string {
+  const header = parseChunkHeader(buf, offset, buf.length - offset);
+  if (typeof header === 'string') return header;
+  if (header.position !== expected.position) return `chunk position ${header.position} where ${expected.position} was indexed`;
+  if (header.length !== expected.length) return 'chunk length differs from the index';
+  if (header.shard !== expected.shard) return 'chunk shard differs from the index';
+  if (!checksumMatches(buf, offset, header.length)) return 'chunk checksum mismatch';
+  return header;
+}
+
+/** What a read may still return; decodeRecords spends it. */
+export interface DecodeBudget {
+  records: number;
+  bytes: number;
+}
+
+/**
+ * Pushes onto `out` the records of a verified chunk from record `startIndex` on, while the budget
+ * allows (the first record of a read is always taken, so a read never stalls on a big record).
+ * Record data are subarrays of buf: no copy. Returns the index of the first record not taken.
+ */
+export function decodeRecords(
+  buf: Buffer,
+  offset: number,
+  header: ChunkHeader,
+  startIndex: number,
+  out: StoredRecord[],
+  budget: DecodeBudget,
+): number {
+  const end = offset + header.length;
+  let at = offset + CHUNK_HEADER_BYTES;
+  for (let i = 0; i < startIndex; i++) {
+    at += RECORD_HEADER_BYTES + buf.readUInt16LE(at) + buf.readUInt32LE(at + 2);
+  }
+  const cursorBase = BigInt(header.position) << 20n;
+  for (let i = startIndex; i < header.recordCount; i++) {
+    const keyBytes = buf.readUInt16LE(at);
+    const dataBytes = buf.readUInt32LE(at + 2);
+    const size = keyBytes + dataBytes;
+    if (budget.records <= 0 || (size > budget.bytes && out.length > 0)) return i;
+    const keyAt = at + RECORD_HEADER_BYTES;
+    const dataAt = keyAt + keyBytes;
+    assert(dataAt + dataBytes <= end, 'record inside its chunk');
+    out.push({
+      cursor: cursorBase + BigInt(i),
+      partitionKey: buf.toString('utf8', keyAt, dataAt),
+      data: buf.subarray(dataAt, dataAt + dataBytes),
+      arrivalMs: header.arrivalMs,
+    });
+    budget.records--;
+    budget.bytes -= size;
+    at = dataAt + dataBytes;
+  }
+  return header.recordCount;
+}

@@ -1,0 +1,159 @@
+/**
+ * The local storage engine: records in per-stream segmented logs, metadata in one file per key,
+ * all under one data directory:
+ *
+ *   <dataDir>/freshet-storage.json   format marker, checked at open
+ *   <dataDir>/LOCK                   pid of the process using the directory
+ *   <dataDir>/meta/                  MetadataStore files
+ *   <dataDir>/streams/<id>/          one StreamLog per stream: segments and their indexes
+ *
+ * See docs/storage.md.
+ */
+
+import * as fs from 'node:fs/promises';
+import * as path from 'node:path';
+import { ensureDir, writeFileAtomic } from './files.js';
+import { IndexCache } from './indexCache.js';
+import {
+  DEFAULT_INDEX_CACHE_BYTES,
+  DEFAULT_MAX_CHUNKS_PER_SEGMENT,
+  DEFAULT_SEGMENT_BYTES,
+  MAX_SEGMENT_BYTES,
+  MIN_SEGMENT_BYTES,
+} from './limits.js';
+import { LocalMetadataStore } from './metadataStore.js';
+import { LocalRecordStore } from './recordStore.js';
+import type { MetadataStore, RecordStore } from '../types.js';
+
+export { StorageCorruptionError, StorageFailedError, StorageOverloadedError } from './errors.js';
+
+export interface LocalStorageOptions {
+  dataDir: string;
+  /**
+   * 'always': an append resolves once fdatasync returned: it survives kill -9 and power loss.
+   * 'never': it resolves once write() returned: it survives kill -9 of the process, not a power
+   * loss or kernel crash.
+   */
+  fsync: 'always' | 'never';
+  /** Size at which a stream's active segment is rolled (default 128 MiB). */
+  segmentBytes?: number;
+  /** The clock (epoch ms), injectable so tests can move time. Default Date.now. */
+  now?: () => number;
+  /** Chunks indexed in one segment before it is rolled, bounding the active index's memory. */
+  maxChunksPerSegment?: number;
+  /** Memory for sealed segment indexes loaded for reads, shared by all streams (default 64 MiB). */
+  indexCacheBytes?: number;
+  /** Reports recoveries (torn tails truncated, indexes rebuilt). Default: process.emitWarning. */
+  warn?: (message: string) => void;
+}
+
+export interface LocalStorage {
+  records: RecordStore;
+  metadata: MetadataStore;
+  close(): Promise<void>;
+}
+
+const FORMAT_FILE = 'freshet-storage.json';
+const FORMAT = { format: 'freshet-local', version: 1 };
+
+export async function openLocalStorage(options: LocalStorageOptions): Promise<LocalStorage> {
+  const config = checkOptions(options);
+  const dataDir = path.resolve(options.dataDir);
+  const sync = options.fsync === 'always';
+  await ensureDir(dataDir, sync);
+  const lock = await acquireLock(dataDir);
+  try {
+    await checkFormat(dataDir, sync);
+    const metadata = await LocalMetadataStore.open(path.join(dataDir, 'meta'), sync);
+    const records = await LocalRecordStore.open({ ...config, root: path.join(dataDir, 'streams') });
+    let closing: Promise<void> | undefined;
+    const close = async () => {
+      try {
+        await records.close();
+        await metadata.close();
+      } finally {
+        await lock.release();
+      }
+    };
+    return { records, metadata, close: () => (closing ??= close()) };
+  } catch (error) {
+    await lock.release();
+    throw error;
+  }
+}
+
+function checkOptions(options: LocalStorageOptions) {
+  if (typeof options.dataDir !== 'string' || options.dataDir.length === 0) throw new TypeError('dataDir is required');
+  if (options.fsync !== 'always' && options.fsync !== 'never') throw new TypeError("fsync is 'always' or 'never'");
+  const segmentBytes = options.segmentBytes ?? DEFAULT_SEGMENT_BYTES;
+  if (!Number.isInteger(segmentBytes) || segmentBytes < MIN_SEGMENT_BYTES || segmentBytes > MAX_SEGMENT_BYTES) {
+    throw new RangeError(`segmentBytes must be an integer in [${MIN_SEGMENT_BYTES}, ${MAX_SEGMENT_BYTES}]`);
+  }
+  const maxChunksPerSegment = options.maxChunksPerSegment ?? DEFAULT_MAX_CHUNKS_PER_SEGMENT;
+  if (!Number.isInteger(maxChunksPerSegment) || maxChunksPerSegment < 1) throw new RangeError('maxChunksPerSegment must be a positive integer');
+  const indexCacheBytes = options.indexCacheBytes ?? DEFAULT_INDEX_CACHE_BYTES;
+  return {
+    fsync: options.fsync,
+    segmentBytes,
+    maxChunksPerSegment,
+    now: options.now ?? Date.now,
+    warn: options.warn ?? ((message: string) => process.emitWarning(message, 'FreshetStorageWarning')),
+    indexCache: new IndexCache(indexCacheBytes),
+  };
+}
+
+/** Refuses a directory written in another format (a future version, or not Freshet's at all). */
+async function checkFormat(dataDir: string, sync: boolean): Promise<void> {
+  const file = path.join(dataDir, FORMAT_FILE);
+  let text: string;
+  try {
+    text = await fs.readFile(file, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+    await writeFileAtomic(file, Buffer.from(JSON.stringify(FORMAT) + '\n'), sync);
+    return;
+  }
+  const found = JSON.parse(text) as { format?: unknown; version?: unknown };
+  if (found.format !== FORMAT.format || found.version !== FORMAT.version) {
+    throw new Error(`${file} describes ${text.trim()}; this Freshet reads ${JSON.stringify(FORMAT)}`);
+  }
+}
+
+/**
+ * One process per data directory: two writers on one log would interleave chunks. The lock file
+ * holds the owner's pid; a lock whose process is gone (after kill -9) is taken over.
+ */
+async function acquireLock(dataDir: string): Promise<{ release(): Promise<void> }> {
+  const file = path.join(dataDir, 'LOCK');
+  for (let attempt = 0; attempt < 3; attempt++) {
+    try {
+      const handle = await fs.open(file, 'wx');
+      await handle.writeFile(String(process.pid));
+      await handle.close();
+      let released = false;
+      return {
+        release: async () => {
+          if (released) return;
+          released = true;
+          await fs.rm(file, { force: true });
+        },
+      };
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    }
+    const owner = Number((await fs.readFile(file, 'utf8').catch(() => '')).trim());
+    if (owner === process.pid) throw new Error(`${dataDir} is already open in this process`);
+    if (Number.isInteger(owner) && owner > 0 && isAlive(owner)) throw new Error(`${dataDir} is in use by process ${owner}`);
+    await fs.rm(file, { force: true }); // stale: its owner died without closing
+  }
+  throw new Error(`could not lock ${dataDir}`);
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}

@@ -1,0 +1,112 @@
+/**
+ * The record store: one LocalStreamLog per stream, each in its own directory
+ * `<dataDir>/streams/<encoded id>/`.
+ *
+ * open(id) while that log is open (or opening) returns the same StreamLog instance: the log is
+ * shared, and its close() closes it for every holder. destroy(id) refuses an open log.
+ */
+
+import { randomUUID } from 'node:crypto';
+import * as fs from 'node:fs/promises';
+import * as path from 'node:path';
+import { encodeName, ensureDir, fsyncDir } from './files.js';
+import type { IndexCache } from './indexCache.js';
+import { LocalStreamLog } from './streamLog.js';
+import type { RecordStore, StreamLog } from '../types.js';
+
+export interface RecordStoreConfig {
+  /** `<dataDir>/streams` */
+  root: string;
+  fsync: 'always' | 'never';
+  segmentBytes: number;
+  maxChunksPerSegment: number;
+  now: () => number;
+  warn: (message: string) => void;
+  indexCache: IndexCache;
+}
+
+/** Destroyed logs are renamed to `.trash-*` first (atomic), then removed; leftovers go at open. */
+const TRASH_PREFIX = '.trash-';
+const MAX_STREAM_ID_LENGTH = 1024;
+
+export class LocalRecordStore implements RecordStore {
+  private readonly logs = new Map<string, Promise<LocalStreamLog>>();
+  private readonly destroying = new Set<string>();
+  private closing = false;
+
+  private constructor(private readonly config: RecordStoreConfig) {}
+
+  static async open(config: RecordStoreConfig): Promise<LocalRecordStore> {
+    await ensureDir(config.root, config.fsync === 'always');
+    for (const name of await fs.readdir(config.root)) {
+      if (name.startsWith(TRASH_PREFIX)) await fs.rm(path.join(config.root, name), { recursive: true, force: true });
+    }
+    return new LocalRecordStore(config);
+  }
+
+  open(id: string): Promise<StreamLog> {
+    if (this.closing) return Promise.reject(new Error('record store is closed'));
+    const problem = checkId(id);
+    if (problem) return Promise.reject(problem);
+    if (this.destroying.has(id)) return Promise.reject(new Error(`stream log ${id} is being destroyed`));
+    const existing = this.logs.get(id);
+    if (existing) return existing;
+    const opening: Promise<LocalStreamLog> = LocalStreamLog.open({
+      ...this.config,
+      dir: this.dirOf(id),
+      onClosed: () => this.forget(id, opening),
+    });
+    this.logs.set(id, opening);
+    opening.catch(() => this.forget(id, opening));
+    return opening;
+  }
+
+  async destroy(id: string): Promise<void> {
+    if (this.closing) throw new Error('record store is closed');
+    const problem = checkId(id);
+    if (problem) throw problem;
+    if (this.logs.has(id)) throw new Error(`stream log ${id} is open; close it before destroying it`);
+    if (this.destroying.has(id)) throw new Error(`stream log ${id} is already being destroyed`);
+    this.destroying.add(id);
+    try {
+      const trash = path.join(this.config.root, TRASH_PREFIX + randomUUID());
+      try {
+        await fs.rename(this.dirOf(id), trash);
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code === 'ENOENT') return; // nothing to destroy
+        throw error;
+      }
+      if (this.config.fsync === 'always') await fsyncDir(this.config.root);
+      await fs.rm(trash, { recursive: true, force: true });
+    } finally {
+      this.destroying.delete(id);
+    }
+  }
+
+  async close(): Promise<void> {
+    this.closing = true;
+    const logs = [...this.logs.values()];
+    const results = await Promise.allSettled(logs.map(async (log) => (await log).close()));
+    const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed && logs.length > 0) {
+      // A log that failed to open has nothing to close; any other failure is worth reporting.
+      const opened = await Promise.allSettled(logs);
+      if (opened.every((r) => r.status === 'fulfilled')) throw failed.reason;
+    }
+  }
+
+  private dirOf(id: string): string {
+    return path.join(this.config.root, encodeName(id));
+  }
+
+  private forget(id: string, log: Promise<LocalStreamLog>): void {
+    if (this.logs.get(id) === log) this.logs.delete(id);
+  }
+}
+
+function checkId(id: string): Error | undefined {
+  if (typeof id !== 'string' || id.length === 0 || id.length > MAX_STREAM_ID_LENGTH) {
+    return new RangeError(`a stream id is a string of 1 to ${MAX_STREAM_ID_LENGTH} characters`);
+  }
+  return undefined;
+}

@@ -1,0 +1,675 @@
+/**
+ * The log of one Kinesis stream: every shard's records in one append-only sequence of chunks,
+ * split into segment files. See docs/storage.md for the format and the reasons.
+ *
+ * Writes go through group commit: appends collected during one event-loop turn are laid out in
+ * one buffer, written with one pwrite and made durable with one fdatasync; only then are they
+ * indexed (visible to readers) and acknowledged. One flush is in flight at a time; appends that
+ * arrive meanwhile form the next flush, so batches grow with load.
+ */
+
+import * as fs from 'node:fs/promises';
+import { CHUNK_HEADER_BYTES, decodeRecords, encodeChunk, recordBytes, verifyChunk, type DecodeBudget } from './chunk.js';
+import { Mutex, nextTurn, Queue } from './concurrency.js';
+import { assert, StorageCorruptionError, StorageFailedError, StorageOverloadedError } from './errors.js';
+import { fsyncDir, readFully, writeFileAtomic, writeFully } from './files.js';
+import type { IndexCache } from './indexCache.js';
+import {
+  CURSOR_INDEX_BITS,
+  CURSOR_INDEX_MASK,
+  MAX_APPEND_BYTES,
+  MAX_APPEND_RECORDS,
+  MAX_BATCH_APPENDS,
+  MAX_BATCH_BYTES,
+  MAX_CHUNKS_PER_READ,
+  MAX_OPEN_SEALED_FILES,
+  MAX_PARTITION_KEY_BYTES,
+  MAX_PENDING_BYTES,
+  MAX_POSITION,
+  MAX_READ_RECORDS,
+  MAX_RECORDS_PER_CHUNK,
+  MAX_SHARD,
+  MAX_SPAN_BYTES,
+  READ_GAP_BYTES,
+  SOFT_CHUNK_BYTES,
+} from './limits.js';
+import { rebuildSealedIndex, recoverLog } from './recovery.js';
+import { Segment } from './segment.js';
+import { decodeIndexFile, encodeIndexFile, SegmentIndex, ShardDirectory, type ChunkList } from './shardIndex.js';
+import type { AppendResult, ReadLimits, ReadResult, RecordInput, StoredRecord, StreamLog } from '../types.js';
+
+export interface StreamLogConfig {
+  dir: string;
+  fsync: 'always' | 'never';
+  segmentBytes: number;
+  maxChunksPerSegment: number;
+  now: () => number;
+  warn: (message: string) => void;
+  indexCache: IndexCache;
+  /** Called once the log is closed (the record store forgets it). */
+  onClosed: () => void;
+}
+
+interface PendingAppend {
+  shard: number;
+  records: readonly RecordInput[];
+  /** Encoded size of the records (chunk header not included). */
+  bytes: number;
+  resolve: (result: AppendResult) => void;
+  reject: (error: unknown) => void;
+}
+
+/** One chunk of a flush: appends[start, end) of one shard. */
+interface WriteChunk {
+  shard: number;
+  appends: PendingAppend[];
+  start: number;
+  end: number;
+  payloadBytes: number;
+  position: number;
+  length: number;
+}
+
+interface ReadChunk {
+  segment: Segment;
+  shard: number;
+  position: number;
+  length: number;
+  count: number;
+  /** First record of the chunk to return (non-zero only for the chunk the read starts in). */
+  startIndex: number;
+}
+
+interface ReadPlan {
+  chunks: ReadChunk[];
+  /** True when no chunk of the shard follows the planned ones. */
+  exhausted: boolean;
+  /** The committed end of the log when exhaustion was observed (same synchronous step). */
+  tip: number;
+}
+
+interface ReadSpan {
+  segment: Segment;
+  position: number;
+  end: number;
+  chunks: ReadChunk[];
+}
+
+export class LocalStreamLog implements StreamLog {
+  /** Copy-on-write, so a read walking it never sees it change under it; the last is active. */
+  private segments: readonly Segment[];
+  private active: Segment;
+  private writeHandle: fs.FileHandle;
+  /** End of the durable, indexed log: readers see exactly the chunks before it. */
+  private committedEnd: number;
+  /** Newest arrival time in the log; arrival times never go backwards, even if the clock does. */
+  private newestArrival: number;
+  private readonly lastArrivalByShard = new Map<number, number>();
+  private readonly pending = new Queue<PendingAppend>();
+  private pendingBytes = 0;
+  /** The running flush loop, if any. */
+  private loop: Promise<void> | undefined;
+  private readonly mutex = new Mutex();
+  /** Sealed segments with an open read handle, least recently used first. */
+  private readonly openSealed = new Set<Segment>();
+  private failure: StorageFailedError | undefined;
+  private closing = false;
+  private closed: Promise<void> | undefined;
+
+  private constructor(private readonly config: StreamLogConfig, segments: Segment[], writeHandle: fs.FileHandle) {
+    this.segments = segments;
+    this.active = segments[segments.length - 1]!;
+    this.writeHandle = writeHandle;
+    this.committedEnd = this.active.end;
+    this.newestArrival = Number.NEGATIVE_INFINITY;
+    this.recomputeArrivals();
+  }
+
+  static async open(config: StreamLogConfig): Promise<LocalStreamLog> {
+    const recovered = await recoverLog(config.dir, config.fsync === 'always', config.warn);
+    for (const { segment, index } of recovered.rebuilt) config.indexCache.add(segment, index);
+    return new LocalStreamLog(config, recovered.segments, recovered.writeHandle);
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Appending
+
+  append(shard: number, records: RecordInput[]): Promise<AppendResult> {
+    const problem = this.refuseAppend(shard, records);
+    if (problem) return Promise.reject(problem);
+    let bytes = 0;
+    for (const record of records) {
+      if (typeof record.partitionKey !== 'string' || !(record.data instanceof Uint8Array)) {
+        return Promise.reject(new TypeError('a record needs a string partitionKey and Uint8Array data'));
+      }
+      const keyBytes = Buffer.byteLength(record.partitionKey, 'utf8');
+      if (keyBytes > MAX_PARTITION_KEY_BYTES) {
+        return Promise.reject(new RangeError(`partition key longer than ${MAX_PARTITION_KEY_BYTES} bytes`));
+      }
+      bytes += recordBytes(keyBytes, record.data.length);
+    }
+    if (bytes > MAX_APPEND_BYTES) return Promise.reject(new RangeError(`append larger than ${MAX_APPEND_BYTES} bytes`));
+    if (this.pendingBytes + bytes > MAX_PENDING_BYTES) {
+      return Promise.reject(new StorageOverloadedError(`more than ${MAX_PENDING_BYTES} bytes are waiting for the disk`));
+    }
+    return new Promise<AppendResult>((resolve, reject) => {
+      this.pending.push({ shard, records, bytes, resolve, reject });
+      this.pendingBytes += bytes;
+      this.scheduleFlush();
+    });
+  }
+
+  private refuseAppend(shard: number, records: RecordInput[]): Error | undefined {
+    if (this.closing) return new Error('stream log is closed');
+    if (this.failure) return this.failure;
+    if (!isShard(shard)) return new RangeError(`shard must be an integer in [0, ${MAX_SHARD}]`);
+    if (!Array.isArray(records) || records.length < 1 || records.length > MAX_APPEND_RECORDS) {
+      return new RangeError(`an append holds 1 to ${MAX_APPEND_RECORDS} records`);
+    }
+    return undefined;
+  }
+
+  private scheduleFlush(): void {
+    if (this.loop === undefined) this.loop = this.runFlushLoop();
+  }
+
+  /** Flushes until nothing is pending. Clears `loop` in the same step that sees the queue empty. */
+  private async runFlushLoop(): Promise<void> {
+    await nextTurn(); // collect every append issued in this event-loop turn
+    for (;;) {
+      if (this.failure) this.rejectPending(this.failure);
+      if (this.pending.length === 0) {
+        this.loop = undefined;
+        return;
+      }
+      await this.flushOnce(this.takeBatch());
+      await nextTurn();
+    }
+  }
+
+  /** The oldest pending appends, bounded in count and bytes (at least one). */
+  private takeBatch(): PendingAppend[] {
+    let bytes = 0;
+    let n = 0;
+    while (n < this.pending.length && n < MAX_BATCH_APPENDS) {
+      const next = this.pending.at(n).bytes + CHUNK_HEADER_BYTES;
+      if (n > 0 && bytes + next > MAX_BATCH_BYTES) break;
+      bytes += next;
+      n++;
+    }
+    const batch = this.pending.take(n);
+    for (const append of batch) this.pendingBytes -= append.bytes;
+    return batch;
+  }
+
+  private async flushOnce(batch: PendingAppend[]): Promise<void> {
+    const release = await this.mutex.lock();
+    try {
+      if (this.failure) throw this.failure;
+      const chunks = layoutChunks(batch);
+      const totalBytes = chunks.reduce((sum, chunk) => sum + CHUNK_HEADER_BYTES + chunk.payloadBytes, 0);
+      await this.rollIfFull(totalBytes, chunks.length);
+      const segment = this.active;
+      const start = segment.end;
+      assert(start === this.committedEnd, 'nothing is written beyond the committed end between flushes');
+      assert(start + totalBytes <= MAX_POSITION, 'log positions stay below 2^53');
+      const arrivalMs = this.nextArrivalMs();
+      const buf = Buffer.allocUnsafe(totalBytes);
+      let offset = 0;
+      for (const chunk of chunks) {
+        chunk.position = start + offset;
+        chunk.length = encodeChunk(buf, offset, { shard: chunk.shard, position: chunk.position, arrivalMs }, chunk.appends, chunk.start, chunk.end, chunk.payloadBytes);
+        offset += chunk.length;
+      }
+      assert(offset === totalBytes, 'the batch buffer is filled exactly');
+      await writeFully(this.writeHandle, buf, start - segment.base);
+      if (this.config.fsync === 'always') await this.writeHandle.datasync();
+      this.commit(segment, chunks, start + totalBytes, arrivalMs);
+    } catch (error) {
+      this.fail(error);
+      for (const append of batch) append.reject(this.failure);
+    } finally {
+      release();
+    }
+  }
+
+  /** Makes a written flush visible to readers, then acknowledges its appends. */
+  private commit(segment: Segment, chunks: WriteChunk[], end: number, arrivalMs: number): void {
+    const index = segment.index!;
+    for (const chunk of chunks) {
+      const count = countRecords(chunk);
+      index.add(chunk.shard, chunk.position, chunk.length, count, arrivalMs);
+      this.lastArrivalByShard.set(chunk.shard, arrivalMs);
+    }
+    segment.end = end;
+    this.committedEnd = end;
+    for (const chunk of chunks) {
+      let cursor = BigInt(chunk.position) << CURSOR_INDEX_BITS;
+      for (let a = chunk.start; a < chunk.end; a++) {
+        const append = chunk.appends[a]!;
+        append.resolve({ firstCursor: cursor, arrivalMs });
+        cursor += BigInt(append.records.length);
+      }
+    }
+  }
+
+  private nextArrivalMs(): number {
+    const now = Math.floor(this.config.now());
+    assert(Number.isSafeInteger(now) && now >= 0, 'the clock returns epoch milliseconds');
+    this.newestArrival = Math.max(this.newestArrival, now);
+    return this.newestArrival;
+  }
+
+  /** A failed write or sync leaves the file in an unknown state: refuse appends until reopened. */
+  private fail(error: unknown): void {
+    const message = error instanceof Error ? error.message : String(error);
+    this.failure ??= new StorageFailedError(`stream log write failed (${message}); reopen the log to recover`, error);
+  }
+
+  private rejectPending(error: Error): void {
+    const all = this.pending.take(this.pending.length);
+    this.pendingBytes = 0;
+    for (const append of all) append.reject(error);
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Segments
+
+  private async rollIfFull(incomingBytes: number, incomingChunks: number): Promise<void> {
+    const active = this.active;
+    if (active.isEmpty) return; // a segment always takes at least one flush
+    const fullBytes = active.size + incomingBytes > this.config.segmentBytes;
+    const fullChunks = active.index!.chunkCount + incomingChunks > this.config.maxChunksPerSegment;
+    if (fullBytes || fullChunks) await this.roll();
+  }
+
+  /**
+   * Seals the active segment (writes its index file) and starts a new one at the committed end.
+   * The caller holds the mutex. A crash between the steps is harmless: a missing index is rebuilt,
+   * an index beside the last segment is discarded.
+   */
+  private async roll(): Promise<void> {
+    const sealing = this.active;
+    const index = sealing.index!;
+    assert(!sealing.isEmpty && sealing.end === this.committedEnd, 'roll a non-empty, fully committed segment');
+    const sync = this.config.fsync === 'always';
+    await writeFileAtomic(sealing.indexPath, encodeIndexFile(sealing.base, sealing.end, index), sync);
+    const next = new Segment(this.config.dir, sealing.end, sealing.end, false);
+    const handle = await fs.open(next.logPath, 'wx+');
+    if (sync) await fsyncDir(this.config.dir);
+    next.index = new SegmentIndex();
+    next.adoptHandle(handle);
+    sealing.sealed = true;
+    sealing.directory = ShardDirectory.fromIndex(index);
+    this.config.indexCache.add(sealing, index);
+    this.segments = [...this.segments, next];
+    this.active = next;
+    this.writeHandle = handle;
+    this.noteOpenSealed(sealing); // its write handle stays open as a read handle
+  }
+
+  /** The segment holding position, or the first segment if position was trimmed away. */
+  private segmentFor(position: number): Segment {
+    const segments = this.segments;
+    let low = 0;
+    let high = segments.length; // find the first segment with base > position
+    while (low < high) {
+      const mid = (low + high) >>> 1;
+      if (segments[mid]!.base <= position) low = mid + 1;
+      else high = mid;
+    }
+    return segments[Math.max(0, low - 1)]!;
+  }
+
+  /** The live segment after `segment` (by base, so it works even if `segment` was trimmed). */
+  private segmentAfter(segment: Segment): Segment | undefined {
+    const segments = this.segments;
+    let low = 0;
+    let high = segments.length;
+    while (low < high) {
+      const mid = (low + high) >>> 1;
+      if (segments[mid]!.base <= segment.base) low = mid + 1;
+      else high = mid;
+    }
+    return segments[low];
+  }
+
+  /** The chunks of shard in segment, loading a sealed index if needed; undefined if none. */
+  private async chunksOf(segment: Segment, shard: number): Promise<ChunkList | undefined> {
+    if (!segment.sealed) return segment.index!.shards.get(shard);
+    if (segment.deleted || (segment.directory && segment.directory.find(shard) < 0)) return undefined;
+    try {
+      return (await this.indexOf(segment)).shards.get(shard);
+    } catch (error) {
+      if (segment.deleted) return undefined; // trimmed while loading: its records are gone
+      throw error;
+    }
+  }
+
+  private indexOf(segment: Segment): Promise<SegmentIndex> {
+    if (segment.index) {
+      this.config.indexCache.touch(segment);
+      return Promise.resolve(segment.index);
+    }
+    segment.loading ??= this.loadSealedIndex(segment).finally(() => {
+      segment.loading = undefined;
+    });
+    return segment.loading;
+  }
+
+  private async loadSealedIndex(segment: Segment): Promise<SegmentIndex> {
+    let reason: string;
+    try {
+      const decoded = decodeIndexFile(await fs.readFile(segment.indexPath), segment.base, segment.end);
+      if (typeof decoded !== 'string') {
+        this.config.indexCache.add(segment, decoded);
+        return decoded;
+      }
+      reason = decoded;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT' || segment.deleted) throw error;
+      reason = 'index file missing';
+    }
+    this.config.warn(`rebuilding index ${segment.indexPath}: ${reason}`);
+    const index = await rebuildSealedIndex(segment, Number.NEGATIVE_INFINITY, this.config.fsync === 'always', this.config.warn);
+    this.config.indexCache.add(segment, index);
+    return index;
+  }
+
+  private noteOpenSealed(segment: Segment): void {
+    this.openSealed.delete(segment);
+    this.openSealed.add(segment);
+    if (this.openSealed.size <= MAX_OPEN_SEALED_FILES) return;
+    const [oldest] = this.openSealed;
+    this.openSealed.delete(oldest!);
+    void oldest!.requestClose();
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Reading
+
+  async read(shard: number, from: bigint, limits: ReadLimits): Promise<ReadResult> {
+    this.assertOpen();
+    checkShard(shard);
+    checkCursor(from);
+    checkLimits(limits);
+    const fromPosition = Number(from >> CURSOR_INDEX_BITS);
+    const fromIndex = Number(from & CURSOR_INDEX_MASK);
+    if (fromPosition > MAX_POSITION) return { records: [], nextCursor: from, atTip: true };
+    const plan = await this.planRead(shard, fromPosition, fromIndex, limits);
+    const records: StoredRecord[] = [];
+    const consumedAll = await this.readChunks(plan.chunks, records, limits);
+    let nextCursor: bigint;
+    if (records.length > 0) {
+      nextCursor = records[records.length - 1]!.cursor + 1n;
+    } else if (plan.exhausted) {
+      nextCursor = maxBigInt(from, BigInt(plan.tip) << CURSOR_INDEX_BITS);
+    } else {
+      // Only when the planned chunks were trimmed under the read: continue after them.
+      const last = plan.chunks[plan.chunks.length - 1]!;
+      nextCursor = maxBigInt(from, (BigInt(last.position) << CURSOR_INDEX_BITS) + BigInt(last.count));
+    }
+    return { records, nextCursor, atTip: plan.exhausted && consumedAll };
+  }
+
+  /**
+   * Picks the chunks a read needs from the indexes, without touching segment data: from the
+   * chunk holding fromPosition (or the next), skipping expired chunks, until the limits are met.
+   */
+  private async planRead(shard: number, fromPosition: number, fromIndex: number, limits: ReadLimits): Promise<ReadPlan> {
+    const chunks: ReadChunk[] = [];
+    let records = 0;
+    let bytes = 0;
+    let segment: Segment | undefined = this.segmentFor(fromPosition);
+    while (segment) {
+      const list = await this.chunksOf(segment, shard);
+      if (list) {
+        let i = Math.max(list.firstAtOrAfter(fromPosition), list.firstArrivedAtOrAfter(limits.notBeforeMs));
+        for (; i < list.size; i++) {
+          if (records >= limits.maxRecords || bytes >= limits.maxBytes || chunks.length >= MAX_CHUNKS_PER_READ) {
+            return { chunks, exhausted: false, tip: 0 };
+          }
+          const position = list.positions[i]!;
+          const count = list.counts[i]!;
+          const startIndex = position === fromPosition ? fromIndex : 0;
+          if (startIndex >= count) continue;
+          chunks.push({ segment, shard, position, length: list.lengths[i]!, count, startIndex });
+          records += count - startIndex;
+          bytes += list.lengths[i]!;
+        }
+      }
+      segment = this.segmentAfter(segment);
+    }
+    // No await since the last index check: the committed end matches what the indexes showed.
+    return { chunks, exhausted: true, tip: this.committedEnd };
+  }
+
+  /** Reads the planned chunks (adjacent ones with one pread), verifies and decodes them. */
+  private async readChunks(chunks: ReadChunk[], out: StoredRecord[], limits: ReadLimits): Promise<boolean> {
+    const spans = groupSpans(chunks);
+    const buffers = await Promise.all(spans.map((span) => this.readSpan(span)));
+    const budget: DecodeBudget = { records: limits.maxRecords, bytes: limits.maxBytes };
+    for (let s = 0; s < spans.length; s++) {
+      const span = spans[s]!;
+      const buf = buffers[s];
+      if (buf === undefined) continue; // the segment was trimmed under the read: its records are gone
+      for (const chunk of span.chunks) {
+        const header = verifyChunk(buf, chunk.position - span.position, chunk);
+        if (typeof header === 'string') {
+          throw new StorageCorruptionError(span.segment.logPath, `${header} (chunk at position ${chunk.position})`);
+        }
+        assert(header.recordCount === chunk.count, 'chunk record count matches the index');
+        const stoppedAt = decodeRecords(buf, chunk.position - span.position, header, chunk.startIndex, out, budget);
+        if (stoppedAt < header.recordCount) return false;
+      }
+    }
+    return true;
+  }
+
+  private async readSpan(span: ReadSpan): Promise<Buffer | undefined> {
+    const segment = span.segment;
+    const handle = await segment.acquire();
+    if (handle === undefined) return undefined;
+    try {
+      if (segment.sealed) this.noteOpenSealed(segment);
+      const buf = Buffer.allocUnsafe(span.end - span.position);
+      const got = await readFully(handle, buf, buf.length, span.position - segment.base);
+      return got === buf.length ? buf : buf.subarray(0, got);
+    } finally {
+      segment.release();
+    }
+  }
+
+  tipCursor(shard: number): bigint {
+    checkShard(shard);
+    return BigInt(this.committedEnd) << CURSOR_INDEX_BITS;
+  }
+
+  async cursorAtTime(shard: number, timeMs: number): Promise<bigint> {
+    this.assertOpen();
+    checkShard(shard);
+    if (Number.isNaN(timeMs)) throw new RangeError('timeMs must be a number');
+    for (let segment: Segment | undefined = this.segments[0]; segment; segment = this.segmentAfter(segment)) {
+      if (segment.sealed && !mayHoldArrivalAfter(segment, shard, timeMs)) continue;
+      const list = await this.chunksOf(segment, shard);
+      if (!list) continue;
+      const i = list.firstArrivedAtOrAfter(timeMs);
+      if (i < list.size) return BigInt(list.positions[i]!) << CURSOR_INDEX_BITS;
+    }
+    return BigInt(this.committedEnd) << CURSOR_INDEX_BITS;
+  }
+
+  lastArrivalMs(shard: number): number | undefined {
+    return this.lastArrivalByShard.get(shard);
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Retention and lifecycle
+
+  async trim(notBeforeMs: number): Promise<void> {
+    this.assertOpen();
+    if (Number.isNaN(notBeforeMs)) throw new RangeError('notBeforeMs must be a number');
+    const release = await this.mutex.lock();
+    try {
+      if (!this.active.isEmpty && this.active.maxArrival < notBeforeMs && !this.failure) {
+        try {
+          await this.roll(); // so that the expired active segment can be deleted like the others
+        } catch (error) {
+          this.fail(error);
+          throw this.failure;
+        }
+      }
+      const doomed: Segment[] = [];
+      for (const segment of this.segments) {
+        if (segment === this.active || !(segment.maxArrival < notBeforeMs)) break;
+        doomed.push(segment);
+      }
+      if (doomed.length === 0) return;
+      this.segments = this.segments.slice(doomed.length);
+      for (const segment of doomed) await this.deleteSegment(segment);
+      if (this.config.fsync === 'always') await fsyncDir(this.config.dir);
+      this.recomputeArrivals();
+    } finally {
+      release();
+    }
+  }
+
+  private async deleteSegment(segment: Segment): Promise<void> {
+    segment.deleted = true;
+    this.config.indexCache.remove(segment);
+    this.openSealed.delete(segment);
+    await segment.requestClose(); // readers in flight keep their handle until they release it
+    await fs.rm(segment.logPath, { force: true });
+    await fs.rm(segment.indexPath, { force: true });
+  }
+
+  /** Rebuilds the per-shard newest arrival times from the segments' summaries. */
+  private recomputeArrivals(): void {
+    this.lastArrivalByShard.clear();
+    for (const segment of this.segments) {
+      if (segment.index) {
+        for (const [shard, list] of segment.index.shards) this.lastArrivalByShard.set(shard, list.lastArrival);
+      } else if (segment.directory) {
+        const { shards, lastArrivals } = segment.directory;
+        for (let slot = 0; slot < shards.length; slot++) this.lastArrivalByShard.set(shards[slot]!, lastArrivals[slot]!);
+      }
+      this.newestArrival = Math.max(this.newestArrival, segment.maxArrival);
+    }
+  }
+
+  close(): Promise<void> {
+    this.closing = true;
+    this.closed ??= this.closeOnce();
+    return this.closed;
+  }
+
+  private async closeOnce(): Promise<void> {
+    while (this.loop) await this.loop; // pending appends are flushed, not dropped
+    const release = await this.mutex.lock();
+    try {
+      for (const segment of this.segments) {
+        if (segment.sealed) this.config.indexCache.remove(segment);
+        await segment.requestClose();
+      }
+      this.openSealed.clear();
+    } finally {
+      release();
+      this.config.onClosed();
+    }
+  }
+
+  private assertOpen(): void {
+    if (this.closing) throw new Error('stream log is closed');
+  }
+}
+
+/** Groups a flush's appends by shard (call order kept) and cuts each group into chunks. */
+function layoutChunks(batch: PendingAppend[]): WriteChunk[] {
+  const byShard = new Map<number, PendingAppend[]>();
+  for (const append of batch) {
+    const group = byShard.get(append.shard);
+    if (group) group.push(append);
+    else byShard.set(append.shard, [append]);
+  }
+  const chunks: WriteChunk[] = [];
+  for (const [shard, appends] of byShard) {
+    let start = 0;
+    let payloadBytes = 0;
+    let records = 0;
+    for (let i = 0; i < appends.length; i++) {
+      const append = appends[i]!;
+      // An append never spans chunks: its records need consecutive cursors.
+      const full = payloadBytes + append.bytes > SOFT_CHUNK_BYTES || records + append.records.length > MAX_RECORDS_PER_CHUNK;
+      if (i > start && full) {
+        chunks.push({ shard, appends, start, end: i, payloadBytes, position: 0, length: 0 });
+        start = i;
+        payloadBytes = 0;
+        records = 0;
+      }
+      payloadBytes += append.bytes;
+      records += append.records.length;
+    }
+    chunks.push({ shard, appends, start, end: appends.length, payloadBytes, position: 0, length: 0 });
+  }
+  return chunks;
+}
+
+function countRecords(chunk: WriteChunk): number {
+  let count = 0;
+  for (let a = chunk.start; a < chunk.end; a++) count += chunk.appends[a]!.records.length;
+  return count;
+}
+
+/** Consecutive chunks of one segment with small gaps become one pread. */
+function groupSpans(chunks: ReadChunk[]): ReadSpan[] {
+  const spans: ReadSpan[] = [];
+  let current: ReadSpan | undefined;
+  for (const chunk of chunks) {
+    const end = chunk.position + chunk.length;
+    if (
+      current &&
+      chunk.segment === current.segment &&
+      chunk.position - current.end <= READ_GAP_BYTES &&
+      end - current.position <= MAX_SPAN_BYTES
+    ) {
+      current.chunks.push(chunk);
+      current.end = end;
+    } else {
+      current = { segment: chunk.segment, position: chunk.position, end, chunks: [chunk] };
+      spans.push(current);
+    }
+  }
+  return spans;
+}
+
+/** From a sealed segment's directory alone: could it hold a record of shard at or after timeMs? */
+function mayHoldArrivalAfter(segment: Segment, shard: number, timeMs: number): boolean {
+  const directory = segment.directory;
+  if (!directory) return true;
+  const slot = directory.find(shard);
+  return slot >= 0 && directory.lastArrivals[slot]! >= timeMs;
+}
+
+function isShard(shard: number): boolean {
+  return Number.isInteger(shard) && shard >= 0 && shard <= MAX_SHARD;
+}
+
+function checkShard(shard: number): void {
+  if (!isShard(shard)) throw new RangeError(`shard must be an integer in [0, ${MAX_SHARD}]`);
+}
+
+function checkCursor(cursor: bigint): void {
+  if (typeof cursor !== 'bigint' || cursor < 0n) throw new RangeError('a cursor is a non-negative bigint');
+}
+
+function checkLimits(limits: ReadLimits): void {
+  if (!Number.isInteger(limits.maxRecords) || limits.maxRecords < 1 || limits.maxRecords > MAX_READ_RECORDS) {
+    throw new RangeError(`maxRecords must be an integer in [1, ${MAX_READ_RECORDS}]`);
+  }
+  if (!(limits.maxBytes >= 1)) throw new RangeError('maxBytes must be at least 1');
+  if (Number.isNaN(limits.notBeforeMs)) throw new RangeError('notBeforeMs must be a number');
+}
+
+function maxBigInt(a: bigint, b: bigint): bigint {
+  return a > b ? a : b;
+}
