@@ -175,16 +175,40 @@ export class CborSink {
   }
 
   text(value: string): void {
+    if (value.length < 24 && this.shortAscii(value)) return;
     const length = Buffer.byteLength(value, 'utf8');
     this.head(MAJOR_TEXT, length);
     this.reserve(length);
     this.position += this.scratch.write(value, this.position, length, 'utf8');
   }
 
+  /**
+   * Short ASCII strings (shard ids, partition keys) are copied in a JS loop: cheaper than two
+   * native calls. Returns false, having written nothing, if the string is not ASCII.
+   */
+  private shortAscii(value: string): boolean {
+    this.reserve(1 + value.length);
+    const s = this.scratch;
+    const start = this.position + 1;
+    for (let i = 0; i < value.length; i++) {
+      const c = value.charCodeAt(i);
+      if (c > 0x7f) return false;
+      s[start + i] = c;
+    }
+    s[this.position] = (MAJOR_TEXT << 5) | value.length;
+    this.position = start + value.length;
+    return true;
+  }
+
   /** Pre-encoded bytes (a map key, say). */
   raw(bytes: Buffer): void {
     this.reserve(bytes.length);
-    bytes.copy(this.scratch, this.position);
+    if (bytes.length < 32) {
+      // A JS loop beats a native copy call for map keys and other short runs.
+      for (let i = 0; i < bytes.length; i++) this.scratch[this.position + i] = bytes[i]!;
+    } else {
+      bytes.copy(this.scratch, this.position);
+    }
     this.position += bytes.length;
   }
 

@@ -65,6 +65,20 @@ export const jsonReaderOf: (shapeName: string) => ValueReader = shapeReaderCompi
 /** Writes one non-null value of a shape as JSON text. */
 type JsonWriter = (value: any) => string; // eslint-disable-line @typescript-eslint/no-explicit-any
 
+/**
+ * Most strings on the hot path (sequence numbers, shard ids, partition keys) need no escaping;
+ * checking that is cheaper than JSON.stringify. Anything else, lone surrogates included, goes
+ * through JSON.stringify.
+ */
+function writeString(value: string): string {
+  if (value.length > 128) return JSON.stringify(value);
+  for (let i = 0; i < value.length; i++) {
+    const c = value.charCodeAt(i);
+    if (c < 0x20 || c === 0x22 || c === 0x5c || (c >= 0xd800 && c <= 0xdfff)) return JSON.stringify(value);
+  }
+  return '"' + value + '"';
+}
+
 function writeNumber(value: number): string {
   if (!Number.isFinite(value)) throw new Error(`cannot write ${value} as a JSON number`);
   return String(value);
@@ -118,7 +132,7 @@ function mapWriter(shape: Shape, writerOf: (name: string) => JsonWriter): JsonWr
       const entry = value[key];
       if (entry === undefined || entry === null) continue;
       if (out.length > 1) out += ',';
-      out += JSON.stringify(key) + ':' + writeValue(entry);
+      out += writeString(key) + ':' + writeValue(entry);
     }
     return out + '}';
   };
@@ -134,7 +148,7 @@ export const jsonWriterOf: (shapeName: string) => JsonWriter = memoizeByShape((n
     case 'structure': return structureWriter(shape, jsonWriterOf);
     case 'list': return listWriter(shape, jsonWriterOf);
     case 'map': return mapWriter(shape, jsonWriterOf);
-    case 'string': return (value: string) => JSON.stringify(value);
+    case 'string': return writeString;
     case 'integer': case 'long': case 'double': case 'float': return writeNumber;
     case 'boolean': return (value: boolean) => (value ? 'true' : 'false');
     case 'blob': return writeBlob;
