@@ -59,6 +59,16 @@ interface PendingAppend {
   reject: (error: unknown) => void;
 }
 
+/** A batch written but not yet committed (waiting for its sync). */
+interface WrittenBatch {
+  batch: PendingAppend[];
+  chunks: WriteChunk[];
+  segment: Segment;
+  start: number;
+  end: number;
+  arrivalMs: number;
+}
+
 /** One chunk of a flush: appends[start, end) of one shard. */
 interface WriteChunk {
   shard: number;
@@ -102,6 +112,10 @@ export class LocalStreamLog implements StreamLog {
   private writeHandle: fs.FileHandle;
   /** End of the durable, indexed log: readers see exactly the chunks before it. */
   private committedEnd: number;
+  /** End of the bytes written (>= committedEnd while a sync is in flight). */
+  private writtenEnd: number;
+  /** Chunks written to the active segment (committed or not): bounds its index. */
+  private activeChunksWritten: number;
   /** Newest arrival time in the log; arrival times never go backwards, even if the clock does. */
   private newestArrival: number;
   private readonly lastArrivalByShard = new Map<number, number>();
@@ -121,6 +135,8 @@ export class LocalStreamLog implements StreamLog {
     this.active = segments[segments.length - 1]!;
     this.writeHandle = writeHandle;
     this.committedEnd = this.active.end;
+    this.writtenEnd = this.active.end;
+    this.activeChunksWritten = this.active.index!.chunkCount;
     this.newestArrival = Number.NEGATIVE_INFINITY;
     this.recomputeArrivals();
   }
@@ -173,17 +189,54 @@ export class LocalStreamLog implements StreamLog {
     if (this.loop === undefined) this.loop = this.runFlushLoop();
   }
 
-  /** Flushes until nothing is pending. Clears `loop` in the same step that sees the queue empty. */
+  /**
+   * Flushes until nothing is pending, holding the write mutex throughout. With fsync 'always'
+   * the write of batch N+1 overlaps the fdatasync of batch N (the disk never idles while the next
+   * batch is copied to the page cache); batch N is committed when its sync returns, always before
+   * N+1. Clears `loop` in the same synchronous step that sees the queue empty.
+   */
   private async runFlushLoop(): Promise<void> {
     await nextTurn(); // collect every append issued in this event-loop turn
-    for (;;) {
-      if (this.failure) this.rejectPending(this.failure);
-      if (this.pending.length === 0) {
-        this.loop = undefined;
-        return;
+    const release = await this.mutex.lock();
+    let syncing: Promise<void> | undefined; // the sync (then commit) of the previous batch
+    const drain = async () => {
+      if (syncing) await syncing;
+      syncing = undefined;
+    };
+    try {
+      for (;;) {
+        if (this.failure) this.rejectPending(this.failure);
+        if (this.pending.length === 0) {
+          if (syncing) {
+            await drain();
+            continue; // appends may have arrived during the sync
+          }
+          this.loop = undefined;
+          return;
+        }
+        const batch = this.takeBatch();
+        let written: WrittenBatch;
+        try {
+          written = await this.writeBatch(batch, drain);
+        } catch (error) {
+          this.fail(error);
+          for (const append of batch) append.reject(this.failure);
+          continue;
+        }
+        if (this.config.fsync === 'never') {
+          this.commit(written);
+        } else {
+          await drain();
+          if (this.failure) {
+            for (const append of batch) append.reject(this.failure);
+            continue;
+          }
+          syncing = this.syncAndCommit(written);
+        }
+        await nextTurn();
       }
-      await this.flushOnce(this.takeBatch());
-      await nextTurn();
+    } finally {
+      release();
     }
   }
 
@@ -202,47 +255,66 @@ export class LocalStreamLog implements StreamLog {
     return batch;
   }
 
-  private async flushOnce(batch: PendingAppend[]): Promise<void> {
-    const release = await this.mutex.lock();
-    try {
+  /**
+   * Lays a batch out in one buffer (one chunk per shard, more if large) and writes it at the
+   * written end with one pwrite. Rolls the segment first if the batch would overfill it (after
+   * draining the sync in flight: a segment is sealed only once all of it is committed).
+   */
+  private async writeBatch(batch: PendingAppend[], drain: () => Promise<void>): Promise<WrittenBatch> {
+    const chunks = layoutChunks(batch);
+    const totalBytes = chunks.reduce((sum, chunk) => sum + CHUNK_HEADER_BYTES + chunk.payloadBytes, 0);
+    if (this.activeIsFull(totalBytes, chunks.length)) {
+      await drain();
       if (this.failure) throw this.failure;
-      const chunks = layoutChunks(batch);
-      const totalBytes = chunks.reduce((sum, chunk) => sum + CHUNK_HEADER_BYTES + chunk.payloadBytes, 0);
-      await this.rollIfFull(totalBytes, chunks.length);
-      const segment = this.active;
-      const start = segment.end;
-      assert(start === this.committedEnd, 'nothing is written beyond the committed end between flushes');
-      assert(start + totalBytes <= MAX_POSITION, 'log positions stay below 2^53');
-      const arrivalMs = this.nextArrivalMs();
-      const buf = Buffer.allocUnsafe(totalBytes);
-      let offset = 0;
-      for (const chunk of chunks) {
-        chunk.position = start + offset;
-        chunk.length = encodeChunk(buf, offset, { shard: chunk.shard, position: chunk.position, arrivalMs }, chunk.appends, chunk.start, chunk.end, chunk.payloadBytes);
-        offset += chunk.length;
-      }
-      assert(offset === totalBytes, 'the batch buffer is filled exactly');
-      await writeFully(this.writeHandle, buf, start - segment.base);
-      if (this.config.fsync === 'always') await this.writeHandle.datasync();
-      this.commit(segment, chunks, start + totalBytes, arrivalMs);
-    } catch (error) {
-      this.fail(error);
-      for (const append of batch) append.reject(this.failure);
-    } finally {
-      release();
+      await this.roll();
     }
+    const segment = this.active;
+    const start = this.writtenEnd;
+    assert(start + totalBytes <= MAX_POSITION, 'log positions stay below 2^53');
+    const arrivalMs = this.nextArrivalMs();
+    const buf = Buffer.allocUnsafe(totalBytes);
+    let offset = 0;
+    for (const chunk of chunks) {
+      chunk.position = start + offset;
+      chunk.length = encodeChunk(buf, offset, { shard: chunk.shard, position: chunk.position, arrivalMs }, chunk.appends, chunk.start, chunk.end, chunk.payloadBytes);
+      offset += chunk.length;
+    }
+    assert(offset === totalBytes, 'the batch buffer is filled exactly');
+    await writeFully(this.writeHandle, buf, start - segment.base);
+    this.writtenEnd = start + totalBytes;
+    this.activeChunksWritten += chunks.length;
+    return { batch, chunks, segment, start, end: this.writtenEnd, arrivalMs };
   }
 
-  /** Makes a written flush visible to readers, then acknowledges its appends. */
-  private commit(segment: Segment, chunks: WriteChunk[], end: number, arrivalMs: number): void {
+  private activeIsFull(incomingBytes: number, incomingChunks: number): boolean {
+    const size = this.writtenEnd - this.active.base;
+    if (size === 0) return false; // a segment always takes at least one batch
+    return size + incomingBytes > this.config.segmentBytes || this.activeChunksWritten + incomingChunks > this.config.maxChunksPerSegment;
+  }
+
+  /** Never rejects: a failed sync fails the log and rejects the batch. */
+  private async syncAndCommit(written: WrittenBatch): Promise<void> {
+    try {
+      await this.writeHandle.datasync();
+    } catch (error) {
+      this.fail(error);
+      for (const append of written.batch) append.reject(this.failure);
+      return;
+    }
+    this.commit(written);
+  }
+
+  /** Makes a durable batch visible to readers, then acknowledges its appends. */
+  private commit(written: WrittenBatch): void {
+    const { segment, chunks, arrivalMs } = written;
+    assert(written.start === this.committedEnd && segment === this.active, 'batches commit in order, in the active segment');
     const index = segment.index!;
     for (const chunk of chunks) {
-      const count = countRecords(chunk);
-      index.add(chunk.shard, chunk.position, chunk.length, count, arrivalMs);
+      index.add(chunk.shard, chunk.position, chunk.length, countRecords(chunk), arrivalMs);
       this.lastArrivalByShard.set(chunk.shard, arrivalMs);
     }
-    segment.end = end;
-    this.committedEnd = end;
+    segment.end = written.end;
+    this.committedEnd = written.end;
     for (const chunk of chunks) {
       let cursor = BigInt(chunk.position) << CURSOR_INDEX_BITS;
       for (let a = chunk.start; a < chunk.end; a++) {
@@ -275,23 +347,15 @@ export class LocalStreamLog implements StreamLog {
   // ---------------------------------------------------------------------------------------------
   // Segments
 
-  private async rollIfFull(incomingBytes: number, incomingChunks: number): Promise<void> {
-    const active = this.active;
-    if (active.isEmpty) return; // a segment always takes at least one flush
-    const fullBytes = active.size + incomingBytes > this.config.segmentBytes;
-    const fullChunks = active.index!.chunkCount + incomingChunks > this.config.maxChunksPerSegment;
-    if (fullBytes || fullChunks) await this.roll();
-  }
-
   /**
    * Seals the active segment (writes its index file) and starts a new one at the committed end.
-   * The caller holds the mutex. A crash between the steps is harmless: a missing index is rebuilt,
+   * The caller holds the mutex and nothing is written uncommitted. A crash between the steps is harmless: a missing index is rebuilt,
    * an index beside the last segment is discarded.
    */
   private async roll(): Promise<void> {
     const sealing = this.active;
     const index = sealing.index!;
-    assert(!sealing.isEmpty && sealing.end === this.committedEnd, 'roll a non-empty, fully committed segment');
+    assert(!sealing.isEmpty && sealing.end === this.committedEnd && this.writtenEnd === this.committedEnd, 'roll a non-empty, fully committed segment');
     const sync = this.config.fsync === 'always';
     await writeFileAtomic(sealing.indexPath, encodeIndexFile(sealing.base, sealing.end, index), sync);
     const next = new Segment(this.config.dir, sealing.end, sealing.end, false);
@@ -305,6 +369,7 @@ export class LocalStreamLog implements StreamLog {
     this.segments = [...this.segments, next];
     this.active = next;
     this.writeHandle = handle;
+    this.activeChunksWritten = 0;
     this.noteOpenSealed(sealing); // its write handle stays open as a read handle
   }
 
@@ -506,29 +571,38 @@ export class LocalStreamLog implements StreamLog {
   // ---------------------------------------------------------------------------------------------
   // Retention and lifecycle
 
+  /**
+   * Deletes the oldest segments whose newest record arrived before notBeforeMs. Sealed segments
+   * are immutable, so deleting them needs no lock (trim never waits behind a busy flush loop);
+   * an expired active segment (no append for the whole retention period) is rolled first.
+   */
   async trim(notBeforeMs: number): Promise<void> {
     this.assertOpen();
     if (Number.isNaN(notBeforeMs)) throw new RangeError('notBeforeMs must be a number');
+    if (!this.active.isEmpty && this.active.maxArrival < notBeforeMs) await this.rollExpiredActive(notBeforeMs);
+    const doomed: Segment[] = [];
+    for (const segment of this.segments) {
+      if (segment === this.active || !(segment.maxArrival < notBeforeMs)) break;
+      doomed.push(segment);
+    }
+    if (doomed.length === 0) return;
+    this.segments = this.segments.slice(doomed.length); // same synchronous step as the scan above
+    this.recomputeArrivals();
+    for (const segment of doomed) await this.deleteSegment(segment);
+    if (this.config.fsync === 'always') await fsyncDir(this.config.dir);
+  }
+
+  private async rollExpiredActive(notBeforeMs: number): Promise<void> {
     const release = await this.mutex.lock();
     try {
-      if (!this.active.isEmpty && this.active.maxArrival < notBeforeMs && !this.failure) {
-        try {
-          await this.roll(); // so that the expired active segment can be deleted like the others
-        } catch (error) {
-          this.fail(error);
-          throw this.failure;
-        }
+      // Checked again under the lock: appends may have landed while waiting for it.
+      if (this.failure || this.closing || this.active.isEmpty || !(this.active.maxArrival < notBeforeMs)) return;
+      try {
+        await this.roll();
+      } catch (error) {
+        this.fail(error);
+        throw this.failure;
       }
-      const doomed: Segment[] = [];
-      for (const segment of this.segments) {
-        if (segment === this.active || !(segment.maxArrival < notBeforeMs)) break;
-        doomed.push(segment);
-      }
-      if (doomed.length === 0) return;
-      this.segments = this.segments.slice(doomed.length);
-      for (const segment of doomed) await this.deleteSegment(segment);
-      if (this.config.fsync === 'always') await fsyncDir(this.config.dir);
-      this.recomputeArrivals();
     } finally {
       release();
     }

@@ -1,0 +1,63 @@
+/** Shared helpers for the storage tests. */
+
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { openLocalStorage, type LocalStorage, type LocalStorageOptions } from '../../src/storage/local/index.js';
+import type { RecordInput, StoredRecord, StreamLog } from '../../src/storage/types.js';
+
+export const NO_EXPIRY = { notBeforeMs: 0 };
+export const BIG_LIMITS = { maxRecords: 100_000, maxBytes: 1 << 30, notBeforeMs: 0 };
+
+export function tempDir(label = 'freshet-storage-'): string {
+  return fs.mkdtempSync(path.join(os.tmpdir(), label));
+}
+
+export function removeDir(dir: string): void {
+  fs.rmSync(dir, { recursive: true, force: true });
+}
+
+/** Opens a store in a fresh temp dir; warnings are collected instead of printed. */
+export async function openTemp(options: Partial<LocalStorageOptions> = {}): Promise<{ storage: LocalStorage; dataDir: string; warnings: string[] }> {
+  const dataDir = options.dataDir ?? tempDir();
+  const warnings: string[] = [];
+  const storage = await openLocalStorage({ fsync: 'never', warn: (m) => warnings.push(m), ...options, dataDir });
+  return { storage, dataDir, warnings };
+}
+
+export function record(partitionKey: string, data: string | Buffer): RecordInput {
+  return { partitionKey, data: typeof data === 'string' ? Buffer.from(data) : data };
+}
+
+/** Reads a shard from `from` to its tip, in reads of maxRecords. */
+export async function readAll(log: StreamLog, shard: number, from = 0n, maxRecords = 1000, notBeforeMs = 0): Promise<StoredRecord[]> {
+  const out: StoredRecord[] = [];
+  let cursor = from;
+  for (let guard = 0; guard < 1_000_000; guard++) {
+    const result = await log.read(shard, cursor, { maxRecords, maxBytes: 1 << 30, notBeforeMs });
+    out.push(...result.records);
+    if (result.nextCursor < cursor) throw new Error('nextCursor went backwards');
+    cursor = result.nextCursor;
+    if (result.atTip) return out;
+    if (result.records.length === 0) throw new Error('a read that is not at the tip returned nothing');
+  }
+  throw new Error('readAll did not reach the tip');
+}
+
+/** The files of a stream's directory (there is exactly one stream directory in these tests). */
+export function streamDir(dataDir: string): string {
+  const root = path.join(dataDir, 'streams');
+  const dirs = fs.readdirSync(root).filter((name) => !name.startsWith('.'));
+  if (dirs.length !== 1) throw new Error(`expected one stream directory, found ${dirs.join(', ')}`);
+  return path.join(root, dirs[0]!);
+}
+
+export function segmentFiles(dir: string): string[] {
+  return fs.readdirSync(dir).filter((name) => name.endsWith('.log')).sort();
+}
+
+export function indexFiles(dir: string): string[] {
+  return fs.readdirSync(dir).filter((name) => name.endsWith('.idx')).sort();
+}
+
+export const text = (r: StoredRecord) => r.data.toString();
