@@ -2,13 +2,13 @@
  * A running Freshet node: storage opened, engine loaded, HTTP listening. Used by the CLI and by
  * anyone embedding Freshet (tests included).
  */
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Server } from 'node:net';
 import { pino, type Logger } from 'pino';
 import { Engine } from './engine/engine.js';
 import { DEFAULT_ENGINE_OPTIONS, type EngineOptions } from './engine/options.js';
 import { openLocalStorage } from './storage/local/index.js';
 import { createHttpHandler } from './transport/httpHandler.js';
+import { createDualProtocolServer } from './transport/listener.js';
 
 export interface FreshetOptions {
   host: string;
@@ -45,8 +45,7 @@ export async function startFreshet(overrides: Partial<FreshetOptions> = {}): Pro
   const engineOptions = { ...DEFAULT_ENGINE_OPTIONS, ...options.engine };
   const storage = await openLocalStorage({ dataDir: options.dataDir, fsync: options.fsync, now: engineOptions.now });
   const engine = await Engine.open(storage.metadata, storage.records, engineOptions);
-  const server = createServer(
-    { keepAliveTimeout: 65_000, requestTimeout: 0 },
+  const { server, close: closeServer } = createDualProtocolServer(
     createHttpHandler({
       engine,
       account: engineOptions.account,
@@ -64,10 +63,7 @@ export async function startFreshet(overrides: Partial<FreshetOptions> = {}): Pro
     engine,
     close: () =>
       (closing ??= (async () => {
-        await new Promise<void>((resolve) => {
-          server.close(() => resolve());
-          server.closeIdleConnections();
-        });
+        await closeServer();
         await engine.close();
         await storage.close();
       })()),

@@ -21,6 +21,7 @@ Options:
   --update-stream-ms <ms>    how long an updated stream stays UPDATING (default ${DEFAULT_ENGINE_OPTIONS.updateStreamMs})
   --shard-limit <n>          open shards allowed per account and region (default ${DEFAULT_ENGINE_OPTIONS.shardLimit})
   --retention-hour-ms <ms>   length of a retention hour, to test retention quickly (default 3600000)
+  --limits <none|aws>        aws: enforce AWS's per-shard throughput and API call rates (default none)
   -h, --help                 show this help
 `;
 
@@ -50,6 +51,7 @@ async function main(): Promise<void> {
       'update-stream-ms': { type: 'string' },
       'shard-limit': { type: 'string' },
       'retention-hour-ms': { type: 'string' },
+      limits: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -61,12 +63,15 @@ async function main(): Promise<void> {
   if (command !== 'serve' || positionals.length > 1) fail(`unknown command '${positionals.join(' ')}'`);
   const fsync = values.fsync ?? DEFAULT_OPTIONS.fsync;
   if (fsync !== 'always' && fsync !== 'never') fail(`--fsync must be 'always' or 'never', got '${fsync}'`);
+  const limits = values.limits ?? 'none';
+  if (limits !== 'none' && limits !== 'aws') fail(`--limits must be 'none' or 'aws', got '${limits}'`);
   const account = values.account ?? DEFAULT_ENGINE_OPTIONS.account;
   if (!/^\d{12}$/.test(account)) fail(`--account must be 12 digits, got '${account}'`);
 
   const engine = Object.fromEntries(
     Object.entries({
       account,
+      limits,
       createStreamMs: integer(values['create-stream-ms'], 'create-stream-ms'),
       deleteStreamMs: integer(values['delete-stream-ms'], 'delete-stream-ms'),
       updateStreamMs: integer(values['update-stream-ms'], 'update-stream-ms'),

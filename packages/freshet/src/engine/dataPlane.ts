@@ -15,6 +15,7 @@ import { decodeSequenceNumber, encodeSequenceNumber, encodeSequenceRun } from '.
 import { awsUtcString, ITERATOR_TTL_MS, type ShardIteratorCodec } from './shardIterators.js';
 import { shardIdOf, shardIndexOf, type ShardState } from './shards.js';
 import type { StreamState } from './streamState.js';
+import type { ThroughputLimits } from './throughput.js';
 
 interface ShardBatch {
   shard: ShardState;
@@ -27,6 +28,7 @@ export class DataPlane {
     private readonly catalog: StreamCatalog,
     private readonly control: ControlPlane,
     private readonly iterators: ShardIteratorCodec,
+    private readonly limits: ThroughputLimits,
     private readonly options: EngineOptions,
   ) {}
 
@@ -35,7 +37,8 @@ export class DataPlane {
   async putRecord(ctx: RequestContext, input: Shapes.PutRecordInput): Promise<Shapes.PutRecordOutput> {
     const live = this.writableStream(ctx, input);
     const { state } = live;
-    this.checkRecordSize(state, input.Data.length + Buffer.byteLength(input.PartitionKey, 'utf8'));
+    const size = input.Data.length + Buffer.byteLength(input.PartitionKey, 'utf8');
+    this.checkRecordSize(state, size);
     if (input.SequenceNumberForOrdering !== undefined && !decodeSequenceNumber(input.SequenceNumberForOrdering)) {
       throw invalidArgument(
         `ExclusiveMinimumSequenceNumber ${input.SequenceNumberForOrdering} used in PutRecord on stream ` +
@@ -43,6 +46,7 @@ export class DataPlane {
       );
     }
     const shard = live.routing.route(this.hashKeyOf(input.PartitionKey, input.ExplicitHashKey));
+    if (!this.limits.admitWrite(state, shard.index, size)) throw this.limits.shardRateExceeded(state, shard.index);
     const appended = await this.append(live, shard.index, [{ partitionKey: input.PartitionKey, data: input.Data }]);
     return {
       ShardId: shardIdOf(shard.index),
@@ -53,8 +57,8 @@ export class DataPlane {
 
   async putRecords(ctx: RequestContext, input: Shapes.PutRecordsInput): Promise<Shapes.PutRecordsOutput> {
     const live = this.writableStream(ctx, input);
-    const batches = this.routeRecords(live, input.Records);
     const results = new Array<Shapes.PutRecordsResultEntry>(input.Records.length);
+    const { batches, failed } = this.routeRecords(live, input.Records, results);
     await Promise.all(
       batches.map(async ({ shard, positions, records }) => {
         const appended = await this.append(live, shard.index, records);
@@ -66,7 +70,7 @@ export class DataPlane {
       }),
     );
     return {
-      FailedRecordCount: 0,
+      FailedRecordCount: failed,
       Records: results,
       ...(live.state.encryption.type === 'KMS' ? { EncryptionType: 'KMS' as const } : {}),
     };
@@ -89,6 +93,7 @@ export class DataPlane {
       if (!live) throw streamNotFound(address);
       throw this.shardNotFound(shardId, live.state);
     }
+    this.limits.admitShardIterator(live.state, shardIndex);
     const cursor = await this.startingCursor(live, shard, input);
     return { ShardIterator: this.issueIterator(live.state, shardIndex, cursor) };
   }
@@ -112,11 +117,15 @@ export class DataPlane {
       );
     }
     const { state } = live;
+    this.limits.admitRead(state, shard.index);
     const read = await live.log.read(shard.index, position.cursor, {
       maxRecords: input.Limit ?? LIMITS.getRecordsMaxRecords,
       maxBytes: LIMITS.getRecordsMaxBytes,
       notBeforeMs: this.control.trimHorizonMs(state),
     });
+    if (this.limits.enabled) {
+      this.limits.chargeRead(state, shard.index, read.records.reduce((n, r) => n + r.data.length + r.partitionKey.length, 0));
+    }
     const encrypted = state.encryption.type === 'KMS';
     const records: Shapes.Record[] = read.records.map((record) => ({
       SequenceNumber: encodeSequenceNumber(shard.index, record.cursor),
@@ -162,28 +171,46 @@ export class DataPlane {
     return live;
   }
 
-  private routeRecords(live: LiveStream, entries: Shapes.PutRecordsRequestEntry[]): ShardBatch[] {
-    const maxRecordBytes = live.state.maxRecordSizeKiB * 1024;
+  /**
+   * Routes a PutRecords request's records to their shards. Size limits fail the whole request;
+   * throttled records (with `--limits aws`) fail alone, with their error entry in `results`.
+   */
+  private routeRecords(
+    live: LiveStream,
+    entries: Shapes.PutRecordsRequestEntry[],
+    results: Shapes.PutRecordsResultEntry[],
+  ): { batches: ShardBatch[]; failed: number } {
+    const { state } = live;
+    const maxRecordBytes = state.maxRecordSizeKiB * 1024;
     const requestLimit = Math.max(LIMITS.putRecordsMaxBytes, maxRecordBytes);
-    const byShard = new Map<number, ShardBatch>();
+    const sizes = entries.map((entry) => entry.Data.length + Buffer.byteLength(entry.PartitionKey, 'utf8'));
     let totalBytes = 0;
-    for (let i = 0; i < entries.length; i++) {
-      const entry = entries[i]!;
-      const size = entry.Data.length + Buffer.byteLength(entry.PartitionKey, 'utf8');
-      if (size > maxRecordBytes) this.checkRecordSize(live.state, size);
+    for (const size of sizes) {
+      if (size > maxRecordBytes) this.checkRecordSize(state, size);
       totalBytes += size;
-      const shard = live.routing.route(this.hashKeyOf(entry.PartitionKey, entry.ExplicitHashKey));
-      let batch = byShard.get(shard.index);
-      if (!batch) byShard.set(shard.index, (batch = { shard, positions: [], records: [] }));
-      batch.positions.push(i);
-      batch.records.push({ partitionKey: entry.PartitionKey, data: entry.Data });
     }
     if (totalBytes > requestLimit) {
       throw invalidArgument(
         `Records size exceeds ${requestLimit / (1024 * 1024)} MB limit: the records of this request total ${totalBytes} bytes.`,
       );
     }
-    return [...byShard.values()];
+    const byShard = new Map<number, ShardBatch>();
+    let failed = 0;
+    for (let i = 0; i < entries.length; i++) {
+      const entry = entries[i]!;
+      const shard = live.routing.route(this.hashKeyOf(entry.PartitionKey, entry.ExplicitHashKey));
+      if (!this.limits.admitWrite(state, shard.index, sizes[i]!)) {
+        const ErrorMessage = this.limits.shardRateMessage(state, shard.index);
+        results[i] = { ErrorCode: 'ProvisionedThroughputExceededException', ErrorMessage };
+        failed++;
+        continue;
+      }
+      let batch = byShard.get(shard.index);
+      if (!batch) byShard.set(shard.index, (batch = { shard, positions: [], records: [] }));
+      batch.positions.push(i);
+      batch.records.push({ partitionKey: entry.PartitionKey, data: entry.Data });
+    }
+    return { batches: [...byShard.values()], failed };
   }
 
   private hashKeyOf(partitionKey: string, explicitHashKey: string | undefined): Buffer {

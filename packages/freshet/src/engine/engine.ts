@@ -10,6 +10,7 @@ import { DataPlane } from './dataPlane.js';
 import { applyPendingReshard, Resharding } from './resharding.js';
 import { DEFAULT_ENGINE_OPTIONS, type EngineOptions } from './options.js';
 import { ShardIteratorCodec } from './shardIterators.js';
+import { ThroughputLimits } from './throughput.js';
 
 const ITERATOR_SECRET_KEY = 'config/iterator-secret';
 /** Expired records are reclaimed at most this often (and at least every retention hour / 4). */
@@ -20,6 +21,7 @@ export class Engine {
   readonly control: ControlPlane;
   readonly data: DataPlane;
   readonly resharding: Resharding;
+  readonly limits: ThroughputLimits;
   private trimTimer: NodeJS.Timeout | undefined;
 
   private constructor(
@@ -30,7 +32,8 @@ export class Engine {
   ) {
     this.options = options;
     this.control = new ControlPlane(catalog, metadata, options);
-    this.data = new DataPlane(catalog, this.control, iterators, options);
+    this.limits = new ThroughputLimits(options.limits, options.now);
+    this.data = new DataPlane(catalog, this.control, iterators, this.limits, options);
     this.resharding = new Resharding(catalog, this.control, options);
   }
 

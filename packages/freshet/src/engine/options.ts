@@ -1,3 +1,5 @@
+import type { LimitsMode } from './throughput.js';
+
 /** Engine settings, with the defaults Freshet runs with. */
 export interface EngineOptions {
   /** The 12-digit account id streams belong to (until authentication maps callers to accounts). */
@@ -12,6 +14,8 @@ export interface EngineOptions {
   onDemandStreamLimit: number;
   /** The length of one retention hour in ms: 3,600,000, or less to test retention quickly. */
   retentionHourMs: number;
+  /** 'aws' enforces AWS's per-shard and control-plane rates; 'none' throttles nothing. */
+  limits: LimitsMode;
   now: () => number;
 }
 
@@ -23,6 +27,7 @@ export const DEFAULT_ENGINE_OPTIONS: EngineOptions = {
   shardLimit: 500,
   onDemandStreamLimit: 50,
   retentionHourMs: 3_600_000,
+  limits: 'none',
   now: Date.now,
 };
 

@@ -5,13 +5,13 @@
  * browser SDKs get CORS headers.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
-import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Engine } from '../engine/engine.js';
 import type { RequestContext } from '../engine/context.js';
 import { OPERATIONS, type Operation } from '../operations/index.js';
 import { CONTENT_TYPES, decodeInput, encodeError, encodeOutput, type WireFormat } from '../protocol/codec.js';
 import { KinesisError } from '../protocol/errors.js';
 import type { OperationName } from '../protocol/shapes.generated.js';
+import type { AnyRequest as IncomingMessage, AnyResponse as ServerResponse, Handler } from './listener.js';
 
 export const TARGET_PREFIX = 'Kinesis_20131202';
 const DEFAULT_REGION = 'us-east-1';
@@ -27,9 +27,7 @@ export interface HttpHandlerOptions {
   onInternalError: (err: unknown, operation: string) => void;
 }
 
-export type RequestHandler = (req: IncomingMessage, res: ServerResponse) => void;
-
-export function createHttpHandler(options: HttpHandlerOptions): RequestHandler {
+export function createHttpHandler(options: HttpHandlerOptions): Handler {
   return (req, res) => {
     res.setHeader('x-amzn-RequestId', randomUUID());
     res.setHeader('x-amz-id-2', randomBytes(48).toString('base64'));
@@ -63,6 +61,7 @@ async function dispatch(req: IncomingMessage, res: ServerResponse, body: Buffer,
     if (!operationName || !operation) throw new KinesisError('UnknownOperationException', undefined);
     const input = decodeInput(operationName, format, body);
     const ctx: RequestContext = { account: options.account, region: regionOf(req.headers.authorization) };
+    options.engine.limits.admitCall(operationName, ctx, (input as { StreamName?: string }).StreamName);
     const output = await operation(options.engine, ctx, input);
     send(res, 200, format, encodeOutput(operationName, format, output));
   } catch (err) {

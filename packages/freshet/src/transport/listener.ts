@@ -1,0 +1,70 @@
+/**
+ * One port for HTTP/1.1 and HTTP/2 without TLS. AWS SDK v3's Kinesis client speaks HTTP/2 with
+ * prior knowledge (h2c) to an http:// endpoint, while the aws CLI, boto3 and browsers speak
+ * HTTP/1.1: each connection's first bytes tell which. An HTTP/2 connection opens with the client
+ * preface `PRI * HTTP/2.0`; no HTTP/1 method starts with `PRI `.
+ */
+import { createServer as createHttp1Server, type IncomingMessage, type ServerResponse } from 'node:http';
+import {
+  createServer as createHttp2Server,
+  type Http2ServerRequest,
+  type Http2ServerResponse,
+  type Http2Session,
+} from 'node:http2';
+import { createServer as createNetServer, type Server, type Socket } from 'node:net';
+
+const HTTP2_PREFACE_START = Buffer.from('PRI ');
+
+export type AnyRequest = IncomingMessage | Http2ServerRequest;
+export type AnyResponse = ServerResponse | Http2ServerResponse;
+export type Handler = (req: AnyRequest, res: AnyResponse) => void;
+
+export interface DualProtocolServer {
+  server: Server;
+  /** Stops accepting connections, closes idle ones, and resolves once every connection is gone. */
+  close(): Promise<void>;
+}
+
+export function createDualProtocolServer(handler: Handler): DualProtocolServer {
+  const http1 = createHttp1Server({ keepAliveTimeout: 65_000, requestTimeout: 0 }, handler);
+  const http2 = createHttp2Server({}, handler);
+  const sessions = new Set<Http2Session>();
+  http2.on('session', (session) => {
+    sessions.add(session);
+    session.once('close', () => sessions.delete(session));
+  });
+  const sockets = new Set<Socket>();
+  const server = createNetServer((socket) => {
+    sockets.add(socket);
+    socket.once('close', () => sockets.delete(socket));
+    socket.once('readable', () => route(socket));
+  });
+
+  function route(socket: Socket): void {
+    const head: Buffer | null = socket.read();
+    if (head === null) {
+      // Closed before sending anything (or nothing buffered yet): wait for the next bytes.
+      if (!socket.destroyed) socket.once('readable', () => route(socket));
+      return;
+    }
+    socket.unshift(head);
+    const prefixLength = Math.min(head.length, HTTP2_PREFACE_START.length);
+    const isHttp2 = head.subarray(0, prefixLength).equals(HTTP2_PREFACE_START.subarray(0, prefixLength));
+    (isHttp2 ? http2 : http1).emit('connection', socket);
+  }
+
+  return {
+    server,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        http1.closeIdleConnections();
+        for (const session of sessions) session.close();
+        // Connections still busy finish their requests; the HTTP/1 server closes them after.
+        setTimeout(() => {
+          for (const socket of sockets) socket.destroy();
+        }, 5_000).unref();
+        http1.close();
+      }),
+  };
+}
