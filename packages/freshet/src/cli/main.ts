@@ -22,6 +22,8 @@ Options:
   --shard-limit <n>          open shards allowed per account and region (default ${DEFAULT_ENGINE_OPTIONS.shardLimit})
   --retention-hour-ms <ms>   length of a retention hour, to test retention quickly (default 3600000)
   --limits <none|aws>        aws: enforce AWS's per-shard throughput and API call rates (default none)
+  --autoscale-interval-ms <ms>  how often ON_DEMAND streams are checked for hot/cold shards (default 10000)
+  --autoscale-cooldown-ms <ms>  how long after a split cold shards may be merged back (default 900000)
   -h, --help                 show this help
 `;
 
@@ -52,6 +54,8 @@ async function main(): Promise<void> {
       'shard-limit': { type: 'string' },
       'retention-hour-ms': { type: 'string' },
       limits: { type: 'string' },
+      'autoscale-interval-ms': { type: 'string' },
+      'autoscale-cooldown-ms': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -77,6 +81,8 @@ async function main(): Promise<void> {
       updateStreamMs: integer(values['update-stream-ms'], 'update-stream-ms'),
       shardLimit: integer(values['shard-limit'], 'shard-limit', 1),
       retentionHourMs: integer(values['retention-hour-ms'], 'retention-hour-ms', 1),
+      autoscaleIntervalMs: integer(values['autoscale-interval-ms'], 'autoscale-interval-ms', 10),
+      autoscaleCooldownMs: integer(values['autoscale-cooldown-ms'], 'autoscale-cooldown-ms'),
     }).filter(([, value]) => value !== undefined),
   );
   const node = await startFreshet({

@@ -16,6 +16,7 @@ import { awsUtcString, ITERATOR_TTL_MS, type ShardIteratorCodec } from './shardI
 import { shardIdOf, shardIndexOf, type ShardState } from './shards.js';
 import type { StreamState } from './streamState.js';
 import type { ThroughputLimits } from './throughput.js';
+import type { Autoscaler } from './autoscaler.js';
 
 interface ShardBatch {
   shard: ShardState;
@@ -29,6 +30,7 @@ export class DataPlane {
     private readonly control: ControlPlane,
     private readonly iterators: ShardIteratorCodec,
     private readonly limits: ThroughputLimits,
+    private readonly autoscaler: Autoscaler,
     private readonly options: EngineOptions,
   ) {}
 
@@ -155,6 +157,7 @@ export class DataPlane {
    */
   private async append(live: LiveStream, shardIndex: number, records: RecordInput[]) {
     live.appending.set(shardIndex, (live.appending.get(shardIndex) ?? 0) + 1);
+    this.autoscaler.record(live, shardIndex, records);
     try {
       return await live.log.append(shardIndex, records);
     } finally {

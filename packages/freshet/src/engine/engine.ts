@@ -8,6 +8,7 @@ import { StreamCatalog } from './catalog.js';
 import { ControlPlane } from './controlPlane.js';
 import { DataPlane } from './dataPlane.js';
 import { applyPendingReshard, Resharding } from './resharding.js';
+import { Autoscaler } from './autoscaler.js';
 import { DEFAULT_ENGINE_OPTIONS, type EngineOptions } from './options.js';
 import { ShardIteratorCodec } from './shardIterators.js';
 import { ThroughputLimits } from './throughput.js';
@@ -22,6 +23,7 @@ export class Engine {
   readonly data: DataPlane;
   readonly resharding: Resharding;
   readonly limits: ThroughputLimits;
+  readonly autoscaler: Autoscaler;
   private trimTimer: NodeJS.Timeout | undefined;
 
   private constructor(
@@ -33,8 +35,9 @@ export class Engine {
     this.options = options;
     this.control = new ControlPlane(catalog, metadata, options);
     this.limits = new ThroughputLimits(options.limits, options.now);
-    this.data = new DataPlane(catalog, this.control, iterators, this.limits, options);
     this.resharding = new Resharding(catalog, this.control, options);
+    this.autoscaler = new Autoscaler(catalog, this.control, this.resharding, options);
+    this.data = new DataPlane(catalog, this.control, iterators, this.limits, this.autoscaler, options);
   }
 
   static async open(metadata: MetadataStore, records: RecordStore, options: Partial<EngineOptions> = {}): Promise<Engine> {
@@ -43,6 +46,7 @@ export class Engine {
     await catalog.load();
     const engine = new Engine(catalog, metadata, new ShardIteratorCodec(await iteratorSecret(metadata)), settings);
     engine.scheduleTrim();
+    engine.autoscaler.start();
     return engine;
   }
 
@@ -56,6 +60,7 @@ export class Engine {
   async close(): Promise<void> {
     clearTimeout(this.trimTimer);
     this.trimTimer = undefined;
+    this.autoscaler.stop();
     await this.catalog.close();
   }
 

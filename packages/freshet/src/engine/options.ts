@@ -16,6 +16,10 @@ export interface EngineOptions {
   retentionHourMs: number;
   /** 'aws' enforces AWS's per-shard and control-plane rates; 'none' throttles nothing. */
   limits: LimitsMode;
+  /** How often on-demand streams are checked for hot and cold shards. */
+  autoscaleIntervalMs: number;
+  /** How long after a split an on-demand stream may merge cold shards back. */
+  autoscaleCooldownMs: number;
   now: () => number;
 }
 
@@ -28,6 +32,8 @@ export const DEFAULT_ENGINE_OPTIONS: EngineOptions = {
   onDemandStreamLimit: 50,
   retentionHourMs: 3_600_000,
   limits: 'none',
+  autoscaleIntervalMs: 10_000,
+  autoscaleCooldownMs: 15 * 60_000,
   now: Date.now,
 };
 
