@@ -106,6 +106,8 @@ export function parseChunkHeader(buf: Buffer, offset: number, available: number)
   if (available < CHUNK_HEADER_BYTES) return 'torn chunk header';
   if (buf[offset + AT_MAGIC] !== CHUNK_MAGIC) return 'bad chunk magic';
   if (buf[offset + AT_VERSION] !== CHUNK_VERSION) return `unknown chunk version ${buf[offset + AT_VERSION]}`;
+  // The checksum does not cover bytes 0-7, so each of them is checked: magic, version, zeros.
+  if (buf.readUInt16LE(offset + AT_RESERVED_A) !== 0) return 'reserved chunk header bytes are not zero';
   const length = buf.readUInt32LE(offset + AT_LENGTH);
   const shard = buf.readUInt32LE(offset + AT_SHARD);
   const position = readU64(buf, offset + AT_POSITION);
