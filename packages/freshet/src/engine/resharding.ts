@@ -10,7 +10,7 @@
  * intermediate shard is a real shard with real lineage, so a consumer that reads parents before
  * children (KCL) reads every record once.
  */
-import { invalidArgument, limitExceeded, resourceInUse, resourceNotFound } from '../protocol/errors.js';
+import { invalidArgument, limitExceeded, resourceNotFound } from '../protocol/errors.js';
 import type * as Shapes from '../protocol/shapes.generated.js';
 import type { StreamCatalog } from './catalog.js';
 import { findStream, type RequestContext } from './context.js';
@@ -125,9 +125,10 @@ export class Resharding {
       throw resourceNotFound(`Could not find shard ${shardId} in stream ${state.name} under account ${state.account}.`);
     }
     if (!isOpen(shard)) {
-      throw resourceInUse(
+      // AWS's own answer (InvalidArgumentException, this text) to resharding a closed shard.
+      throw invalidArgument(
         `Shard ${shardIdOf(shard.index)} in stream ${state.name} under account ${state.account} has already been ` +
-          'merged or split, and thus is not eligible for resharding.',
+          'merged or split, and thus is not eligible for merging or splitting.',
       );
     }
     return shard;
