@@ -60,9 +60,8 @@ export class Resharding {
     await this.catalog.update(live, (draft) => {
       const shard = this.openShard(draft, input.ShardToMerge);
       const adjacent = this.openShard(draft, input.AdjacentShardToMerge);
-      const touching =
-        BigInt(shard.endingHashKey) + 1n === BigInt(adjacent.startingHashKey) ||
-        BigInt(adjacent.endingHashKey) + 1n === BigInt(shard.startingHashKey);
+      // AWS takes the pair lower range first: ShardToMerge ends just below AdjacentShardToMerge.
+      const touching = BigInt(shard.endingHashKey) + 1n === BigInt(adjacent.startingHashKey);
       if (!touching) {
         throw invalidArgument(
           `Shards ${shardIdOf(shard.index)} and ${shardIdOf(adjacent.index)} in stream ${draft.name} under account ` +
