@@ -224,3 +224,40 @@ describe('record store', () => {
     }
   });
 });
+
+describe('write failures', () => {
+  it('a failed fdatasync fails the log: its appends and later ones reject; reopening recovers', async () => {
+    const { storage, dataDir } = await openTemp({ fsync: 'always' });
+    const log = await storage.records.open('s');
+    await log.append(0, [record('k', 'durable')]);
+    // Find the FileHandle class through a handle of our own, and make the next datasync fail.
+    const probe = await fs.promises.open(dataDir, 'r');
+    const proto = Object.getPrototypeOf(probe) as { datasync: () => Promise<void> };
+    await probe.close();
+    const realDatasync = proto.datasync;
+    proto.datasync = async () => {
+      throw Object.assign(new Error('EIO: i/o error, fdatasync'), { code: 'EIO' });
+    };
+    try {
+      await assert.rejects(log.append(0, [record('k', 'lost')]), { name: 'StorageFailedError' });
+    } finally {
+      proto.datasync = realDatasync;
+    }
+    await assert.rejects(log.append(0, [record('k', 'refused')]), { name: 'StorageFailedError' });
+    assert.deepEqual((await readAll(log, 0)).map(text), ['durable'], 'readers never saw the failed batch');
+    await storage.close();
+    const reopened = await openTemp({ dataDir, fsync: 'always' });
+    try {
+      const again = await reopened.storage.records.open('s');
+      const values = (await readAll(again, 0)).map(text);
+      // The failed batch reached the page cache, so it may survive; what was acknowledged must.
+      assert.equal(values[0], 'durable');
+      assert.ok(values.length <= 2);
+      await again.append(0, [record('k', 'works again')]);
+      assert.equal((await readAll(again, 0)).map(text).at(-1), 'works again');
+    } finally {
+      await reopened.storage.close();
+      removeDir(dataDir);
+    }
+  });
+});

@@ -164,11 +164,18 @@ export class SegmentIndex {
  * that hold nothing of a shard). 20 bytes a shard.
  */
 export class ShardDirectory {
+  /** Oldest and newest arrival in the segment (+/-Infinity when it holds no chunk). */
+  readonly minArrival: number;
+  readonly maxArrival: number;
+
   constructor(
     readonly shards: Uint32Array,
     readonly firstArrivals: Float64Array,
     readonly lastArrivals: Float64Array,
-  ) {}
+  ) {
+    this.minArrival = firstArrivals.reduce((a, b) => Math.min(a, b), Number.POSITIVE_INFINITY);
+    this.maxArrival = lastArrivals.reduce((a, b) => Math.max(a, b), Number.NEGATIVE_INFINITY);
+  }
 
   static fromIndex(index: SegmentIndex): ShardDirectory {
     const shards = Uint32Array.from([...index.shards.keys()].sort((a, b) => a - b));
@@ -194,17 +201,6 @@ export class ShardDirectory {
     return low < this.shards.length && this.shards[low] === shard ? low : -1;
   }
 
-  get isEmpty(): boolean {
-    return this.shards.length === 0;
-  }
-
-  get minArrival(): number {
-    return this.firstArrivals.reduce((a, b) => Math.min(a, b), Number.POSITIVE_INFINITY);
-  }
-
-  get maxArrival(): number {
-    return this.lastArrivals.reduce((a, b) => Math.max(a, b), Number.NEGATIVE_INFINITY);
-  }
 }
 
 export function encodeIndexFile(base: number, end: number, index: SegmentIndex): Buffer {

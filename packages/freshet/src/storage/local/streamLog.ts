@@ -4,8 +4,9 @@
  *
  * Writes go through group commit: appends collected during one event-loop turn are laid out in
  * one buffer, written with one pwrite and made durable with one fdatasync; only then are they
- * indexed (visible to readers) and acknowledged. One flush is in flight at a time; appends that
- * arrive meanwhile form the next flush, so batches grow with load.
+ * indexed (visible to readers) and acknowledged. Appends that arrive while a flush is in flight
+ * form the next one, so batches grow with load; the write of the next batch overlaps the sync of
+ * the previous one, and batches commit strictly in order.
  */
 
 import * as fs from 'node:fs/promises';
@@ -64,6 +65,7 @@ interface WrittenBatch {
   batch: PendingAppend[];
   chunks: WriteChunk[];
   segment: Segment;
+  handle: fs.FileHandle;
   start: number;
   end: number;
   arrivalMs: number;
@@ -169,7 +171,9 @@ export class LocalStreamLog implements StreamLog {
       return Promise.reject(new StorageOverloadedError(`more than ${MAX_PENDING_BYTES} bytes are waiting for the disk`));
     }
     return new Promise<AppendResult>((resolve, reject) => {
-      this.pending.push({ shard, records, bytes, resolve, reject });
+      // A copy of the array (not of the data): a caller changing its array cannot break a flush.
+      // The data must not change until the append resolves; it is copied once, into the flush.
+      this.pending.push({ shard, records: records.slice(), bytes, resolve, reject });
       this.pendingBytes += bytes;
       this.scheduleFlush();
     });
@@ -235,6 +239,11 @@ export class LocalStreamLog implements StreamLog {
         }
         await nextTurn();
       }
+    } catch (error) {
+      // Only a broken invariant gets here: fail the log rather than leave its appends hanging.
+      this.fail(error);
+      this.rejectPending(this.failure!);
+      this.loop = undefined;
     } finally {
       release();
     }
@@ -283,7 +292,7 @@ export class LocalStreamLog implements StreamLog {
     await writeFully(this.writeHandle, buf, start - segment.base);
     this.writtenEnd = start + totalBytes;
     this.activeChunksWritten += chunks.length;
-    return { batch, chunks, segment, start, end: this.writtenEnd, arrivalMs };
+    return { batch, chunks, segment, handle: this.writeHandle, start, end: this.writtenEnd, arrivalMs };
   }
 
   private activeIsFull(incomingBytes: number, incomingChunks: number): boolean {
@@ -295,13 +304,12 @@ export class LocalStreamLog implements StreamLog {
   /** Never rejects: a failed sync fails the log and rejects the batch. */
   private async syncAndCommit(written: WrittenBatch): Promise<void> {
     try {
-      await this.writeHandle.datasync();
+      await written.handle.datasync();
+      this.commit(written);
     } catch (error) {
       this.fail(error);
       for (const append of written.batch) append.reject(this.failure);
-      return;
     }
-    this.commit(written);
   }
 
   /** Makes a durable batch visible to readers, then acknowledges its appends. */
