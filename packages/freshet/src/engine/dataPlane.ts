@@ -120,6 +120,9 @@ export class DataPlane {
     }
     const { state } = live;
     this.limits.admitRead(state, shard.index);
+    // A closed shard is finished once no append routed to it before it closed is in flight. That
+    // is decided before the read: an append completing during the read may be missing from it.
+    const settled = shard.closedMs !== undefined && !live.appending.get(shard.index);
     const read = await live.log.read(shard.index, position.cursor, {
       maxRecords: input.Limit ?? LIMITS.getRecordsMaxRecords,
       maxBytes: LIMITS.getRecordsMaxBytes,
@@ -138,7 +141,7 @@ export class DataPlane {
     }));
     const last = read.records[read.records.length - 1];
     const millisBehindLatest = read.atTip || !last ? 0 : Math.max(0, now - last.arrivalMs);
-    if (shard.closedMs !== undefined && read.atTip && !live.appending.get(shard.index)) {
+    if (settled && read.atTip) {
       return { Records: records, MillisBehindLatest: millisBehindLatest, ChildShards: this.childShards(state, shard) };
     }
     return {
