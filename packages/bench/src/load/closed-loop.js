@@ -8,6 +8,8 @@ import { LatencySamples } from '../util/stats.js';
  * the load at all (e.g. HTTP/2 against an HTTP/1.1-only server): the loop gives up at once.
  */
 const GIVE_UP_AFTER_ERRORS = 50;
+// Calls still unanswered this long after the window closes are abandoned, not waited for.
+const GRACE_MS = 10_000;
 
 export async function closedLoop({ concurrency, warmupMs, durationMs, maxRecords = Infinity, call }) {
   const totals = { calls: 0, records: 0, bytes: 0, failedRecords: 0, errorCalls: 0, errors: {} };
@@ -51,12 +53,17 @@ export async function closedLoop({ concurrency, warmupMs, durationMs, maxRecords
     }
   }
 
-  await Promise.all(Array.from({ length: concurrency }, lane));
+  let lanesDone = false;
+  const lanes = Promise.all(Array.from({ length: concurrency }, lane)).then(() => (lanesDone = true));
+  const grace = new Promise((resolve) => setTimeout(resolve, warmupMs + durationMs + GRACE_MS).unref());
+  await Promise.race([lanes, grace]);
+  const abandoned = !lanesDone;
   // When stopped by maxRecords the window ends at the last completion, not at the deadline.
-  const elapsedMs = Math.max(1, Math.min(stopAt, lastCompletion) - measureFrom);
+  const elapsedMs = acknowledged >= maxRecords ? Math.max(1, lastCompletion - measureFrom) : durationMs;
   return {
     ...totals,
     gaveUp,
+    abandoned,
     acknowledgedTotal: acknowledged,
     elapsedMs,
     recordsPerSecond: (totals.records * 1000) / elapsedMs,

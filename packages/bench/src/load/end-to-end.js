@@ -3,6 +3,7 @@ import { listShardIds } from '../kinesis/streams.js';
 import { partitionKey } from '../kinesis/records.js';
 import { LatencySamples } from '../util/stats.js';
 
+const MAX_OUTSTANDING = 256;
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
@@ -21,6 +22,8 @@ export async function endToEndPolling({ endpoint, streamName, rate, recordSize, 
   const errors = {};
   let produced = 0;
   let received = 0;
+  let duplicates = 0;
+  const seen = new Set();
   let producing = true;
   let stopReading = false;
   const measureFrom = performance.now() + warmupMs;
@@ -37,6 +40,12 @@ export async function endToEndPolling({ endpoint, streamName, rate, recordSize, 
       }
       const now = performance.now();
       for (const record of answer.Records) {
+        // A record delivered twice (same sequence number) is counted once, and reported.
+        if (seen.has(record.SequenceNumber)) {
+          duplicates++;
+          continue;
+        }
+        seen.add(record.SequenceNumber);
         const sentAt = Number(Buffer.from(record.Data, 'base64').toString('latin1').split(' ')[0]);
         if (sentAt >= measureFrom) {
           latency.add(now - sentAt);
@@ -51,22 +60,26 @@ export async function endToEndPolling({ endpoint, streamName, rate, recordSize, 
     }
   }
 
+  // Open loop: a slow PutRecord does not delay the next one (at most MAX_OUTSTANDING in flight).
   async function produce() {
     const intervalMs = 1000 / rate;
     const start = performance.now();
     const count = Math.floor(((warmupMs + durationMs) * rate) / 1000);
+    const inFlight = new Set();
     for (let i = 0; i < count; i++) {
       const wait = start + i * intervalMs - performance.now();
       if (wait > 0) await sleep(wait);
+      if (inFlight.size >= MAX_OUTSTANDING) continue;
       const sentAt = performance.now();
       const data = Buffer.from(`${sentAt} `.padEnd(recordSize, 'x'));
-      try {
-        await client.call('PutRecord', { StreamName: streamName, PartitionKey: partitionKey(i, 0), Data: data.toString('base64') });
-        if (sentAt >= measureFrom) produced++;
-      } catch (error) {
-        errors[error.type ?? 'Error'] = (errors[error.type ?? 'Error'] ?? 0) + 1;
-      }
+      const put = client.call('PutRecord', { StreamName: streamName, PartitionKey: partitionKey(i, 0), Data: data.toString('base64') }).then(
+        () => (sentAt >= measureFrom ? produced++ : undefined),
+        (error) => (errors[error.type ?? 'Error'] = (errors[error.type ?? 'Error'] ?? 0) + 1),
+      );
+      inFlight.add(put);
+      put.finally(() => inFlight.delete(put));
     }
+    await Promise.all(inFlight);
     producing = false;
   }
 
@@ -78,5 +91,5 @@ export async function endToEndPolling({ endpoint, streamName, rate, recordSize, 
   stopReading = true;
   await readers;
   client.close();
-  return { rate, produced, received, lost: Math.max(0, produced - received), errors, pollIntervalMs, latencyMs: latency.summary() };
+  return { rate, produced, received, lost: Math.max(0, produced - received), duplicates, errors, pollIntervalMs, latencyMs: latency.summary() };
 }

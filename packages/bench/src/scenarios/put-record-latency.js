@@ -4,7 +4,7 @@ import { fmt } from '../util/format.js';
 /** Scenario 2: PutRecord latency, open loop at fixed rates, from each call's due time. */
 export const putRecordLatency = {
   id: 'put-record-latency',
-  title: 'PutRecord latency, open loop (from scheduled send time): 1 KiB records, 4 shards',
+  title: 'PutRecord latency, open loop (from scheduled send time): 1 KiB records, 4 shards, 8 connections',
   columns: [
     { key: 'target', label: 'target' },
     { key: 'rate', label: 'calls/s', format: fmt.int },

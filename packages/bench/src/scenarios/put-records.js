@@ -11,6 +11,7 @@ export const CLIENTS = [
 /** The errors of a run in a few words, e.g. "gave up: ERR_HTTP2_ERROR x50". */
 export function describeErrors(result) {
   const parts = Object.entries(result.errors).map(([type, count]) => `${type} x${count}`);
+  if (result.abandoned) parts.push('calls unanswered 10 s after the window, abandoned');
   if (!parts.length) return '';
   return `${result.gaveUp ? 'gave up: ' : ''}${parts.join(', ')}`;
 }

@@ -1,6 +1,7 @@
 import { jobTimeout, withRss, withStream } from './session.js';
 import { fmt } from '../util/format.js';
 import { recordsPerCall } from '../kinesis/records.js';
+import { describeErrors } from './put-records.js';
 
 const SHARD_COUNTS = [1, 4, 16, 64, 256];
 const RECORD_SIZES = [100, 1024, 10 * 1024, 2 ** 20];
@@ -13,17 +14,28 @@ const columns = (variable) => [
   { key: 'bytesPerSecond', label: 'MB/s', format: fmt.mb },
   { key: 'failedRecords', label: 'failed', format: fmt.int },
   { key: 'maxRssBytes', label: 'RSS max MiB', format: fmt.mib },
+  { key: 'note', label: 'note' },
 ];
 
-/** One closed-loop PutRecords measurement (pre-built bodies, 8 in flight) on a fresh server. */
+/** One closed-loop PutRecords measurement (pre-built bodies, 8 in flight) on a fresh server;
+ * a failed point becomes a row with a note, so that the other points still count. */
 async function measure(ctx, target, shards, recordSize) {
+  try {
+    return await measurePoint(ctx, target, shards, recordSize);
+  } catch (error) {
+    await target.stop().catch(() => {});
+    return { target: target.name, shards, recordSize, perCall: recordsPerCall(recordSize), note: error.message.split('\n')[0] };
+  }
+}
+
+async function measurePoint(ctx, target, shards, recordSize) {
   const { sizes } = ctx;
   const perCall = recordsPerCall(recordSize);
   const load = { recordSize, perCall, concurrency: 8, warmupMs: sizes.warmupSeconds * 1000, durationMs: sizes.scaleSeconds * 1000 };
   const [result, rss] = await withStream(ctx, target, shards, (stream) =>
     withRss(target, () => ctx.runJob('putRecordsRaw', { ...stream, ...load }, jobTimeout(sizes.warmupSeconds, sizes.scaleSeconds))),
   );
-  return { target: target.name, shards, recordSize, perCall, recordsPerSecond: result.recordsPerSecond, bytesPerSecond: result.bytesPerSecond, failedRecords: result.failedRecords, maxRssBytes: rss.maxRssBytes, errors: result.errors, result };
+  return { target: target.name, shards, recordSize, perCall, recordsPerSecond: result.recordsPerSecond, bytesPerSecond: result.bytesPerSecond, failedRecords: result.failedRecords, maxRssBytes: rss.maxRssBytes, note: describeErrors(result), errors: result.errors, result };
 }
 
 /** Scenario 5a: throughput against shard count, 1 KiB records. */
