@@ -41,6 +41,7 @@ const records = Array.from({ length: batch }, (_, i) => ({ partitionKey: `pk-${i
 async function appendPhase(log) {
   const appends = Math.ceil(totalBytes / (recordBytes * batch));
   let issued = 0;
+  const cpu = process.cpuUsage();
   const started = performance.now();
   async function worker() {
     while (issued < appends) {
@@ -51,10 +52,17 @@ async function appendPhase(log) {
   await Promise.all(Array.from({ length: concurrency }, worker));
   const seconds = (performance.now() - started) / 1000;
   const bytes = appends * batch * recordBytes;
-  return { seconds, mbPerSecond: bytes / 1e6 / seconds, recordsPerSecond: (appends * batch) / seconds, records: appends * batch };
+  return { seconds, cpu: cpuSeconds(cpu), mbPerSecond: bytes / 1e6 / seconds, recordsPerSecond: (appends * batch) / seconds, records: appends * batch };
+}
+
+/** CPU seconds (user + system) this process used since `since`: steadier than wall time on a busy machine. */
+function cpuSeconds(since) {
+  const used = process.cpuUsage(since);
+  return (used.user + used.system) / 1e6;
 }
 
 async function readPhase(log) {
+  const cpu = process.cpuUsage();
   const started = performance.now();
   let count = 0;
   for (let shard = 0; shard < shards; shard++) {
@@ -67,7 +75,7 @@ async function readPhase(log) {
     }
   }
   const seconds = (performance.now() - started) / 1000;
-  return { seconds, records: count, recordsPerSecond: count / seconds };
+  return { seconds, cpu: cpuSeconds(cpu), records: count, recordsPerSecond: count / seconds };
 }
 
 for (const fsync of values.fsync.split(',')) {
@@ -82,8 +90,8 @@ for (const fsync of values.fsync.split(',')) {
     const rss = process.memoryUsage().rss / 1024 / 1024;
     console.log(
       `fsync=${fsync.padEnd(6)} append ${append.mbPerSecond.toFixed(0).padStart(5)} MB/s ` +
-        `(${Math.round(append.recordsPerSecond).toLocaleString('en-US')} records/s, ${append.seconds.toFixed(2)} s)  ` +
-        `read ${Math.round(read.recordsPerSecond).toLocaleString('en-US')} records/s (${read.seconds.toFixed(2)} s)  rss ${rss.toFixed(0)} MB`,
+        `(${Math.round(append.recordsPerSecond).toLocaleString('en-US')} records/s, ${append.seconds.toFixed(2)} s, cpu ${append.cpu.toFixed(2)} s)  ` +
+        `read ${Math.round(read.recordsPerSecond).toLocaleString('en-US')} records/s (${read.seconds.toFixed(2)} s, cpu ${read.cpu.toFixed(2)} s)  rss ${rss.toFixed(0)} MB`,
     );
   } finally {
     fs.rmSync(dataDir, { recursive: true, force: true });

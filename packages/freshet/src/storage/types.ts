@@ -78,7 +78,8 @@ export interface StreamLog {
   /**
    * Appends records to one shard. Resolves once they are durable (per the store's fsync policy);
    * appends issued in the same event-loop turn share one write and one sync (group commit).
-   * Records of concurrent appends to one shard are laid out in call order.
+   * Records of concurrent appends to one shard are laid out in call order. The records' data is
+   * read when the batch is written, so it must not be modified until the append settles.
    */
   append(shard: number, records: RecordInput[]): Promise<AppendResult>;
   read(shard: number, from: bigint, limits: ReadLimits): Promise<ReadResult>;
@@ -94,7 +95,11 @@ export interface StreamLog {
 }
 
 export interface RecordStore {
-  /** Opens (creating if absent) the log of a stream; `id` is unique per stream incarnation. */
+  /**
+   * Opens (creating if absent) the log of a stream; `id` is unique per stream incarnation.
+   * While a log is open (or opening), open(id) returns that same StreamLog; its close() closes it
+   * for every holder, after which open(id) opens it afresh.
+   */
   open(id: string): Promise<StreamLog>;
   /** Deletes a stream's log and reclaims its space; the log must not be open. */
   destroy(id: string): Promise<void>;
