@@ -196,9 +196,8 @@ export class DataPlane {
       totalBytes += size;
     }
     if (totalBytes > requestLimit) {
-      throw invalidArgument(
-        `Records size exceeds ${requestLimit / (1024 * 1024)} MB limit: the records of this request total ${totalBytes} bytes.`,
-      );
+      // AWS's exact text (as its SDKs report it): 'Records size exceeds 5 MB limit'.
+      throw invalidArgument(`Records size exceeds ${requestLimit / (1024 * 1024)} MB limit`);
     }
     const byShard = new Map<number, ShardBatch>();
     let failed = 0;
