@@ -35,7 +35,7 @@ export const SOFT_CHUNK_BYTES = 1 * MiB;
 export const MAX_BATCH_BYTES = 16 * MiB;
 export const MAX_BATCH_APPENDS = 16_384;
 /** Appends waiting for a flush; beyond this, append() fails fast instead of growing memory. */
-export const MAX_PENDING_BYTES = 512 * MiB;
+export const MAX_PENDING_BYTES = 256 * MiB;
 
 export const DEFAULT_SEGMENT_BYTES = 128 * MiB;
 export const MIN_SEGMENT_BYTES = 1 * KiB;

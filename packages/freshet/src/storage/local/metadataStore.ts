@@ -182,6 +182,7 @@ function decodeFile(file: string, buf: Buffer): { key: string; revision: number;
   const corrupt = (why: string) => new StorageCorruptionError(file, why);
   if (buf.length < HEADER_BYTES || buf.readUInt32LE(0) !== MAGIC) throw corrupt('bad magic');
   if (buf[4] !== VERSION) throw corrupt(`unknown version ${buf[4]}`);
+  if (buf[5] !== 0 || buf[6] !== 0 || buf[7] !== 0) throw corrupt('reserved header bytes are not zero');
   if (buf.readUInt32LE(12) !== buf.length - HEADER_BYTES) throw corrupt('body length mismatch');
   if (crc32(buf.subarray(12)) !== buf.readUInt32LE(8)) throw corrupt('checksum mismatch');
   const body = JSON.parse(buf.toString('utf8', HEADER_BYTES)) as { key: unknown; revision: unknown; value: unknown };

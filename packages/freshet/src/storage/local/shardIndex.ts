@@ -250,6 +250,7 @@ export function parseIndexHeader(buf: Buffer, base: number, end: number, fileByt
   if (buf.length < INDEX_HEADER_BYTES) return 'index header torn';
   if (buf.readUInt32LE(0) !== INDEX_MAGIC) return 'bad index magic';
   if (buf.readUInt16LE(4) !== INDEX_VERSION) return 'unknown index version';
+  if (buf.readUInt16LE(6) !== 0) return 'reserved index header bytes are not zero'; // not under a CRC
   const shardCount = buf.readUInt32LE(16);
   const entryCount = buf.readUInt32LE(20);
   if (readU64(buf, 24) !== base) return 'index names another base position';
