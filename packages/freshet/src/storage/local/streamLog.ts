@@ -125,7 +125,10 @@ export class LocalStreamLog implements StreamLog {
   private pendingBytes = 0;
   /** The running flush loop, if any. */
   private loop: Promise<void> | undefined;
+  /** Held by the flush loop, rolls and close. */
   private readonly mutex = new Mutex();
+  /** Held by trim (which takes no write lock for deleting sealed segments) and close. */
+  private readonly trimMutex = new Mutex();
   /** Sealed segments with an open read handle, least recently used first. */
   private readonly openSealed = new Set<Segment>();
   private failure: StorageFailedError | undefined;
@@ -587,17 +590,25 @@ export class LocalStreamLog implements StreamLog {
   async trim(notBeforeMs: number): Promise<void> {
     this.assertOpen();
     if (Number.isNaN(notBeforeMs)) throw new RangeError('notBeforeMs must be a number');
-    if (!this.active.isEmpty && this.active.maxArrival < notBeforeMs) await this.rollExpiredActive(notBeforeMs);
-    const doomed: Segment[] = [];
-    for (const segment of this.segments) {
-      if (segment === this.active || !(segment.maxArrival < notBeforeMs)) break;
-      doomed.push(segment);
+    // Trims run one at a time, and close() waits for the one in flight: once a log is closed,
+    // nothing touches its files (it may be opened again at once).
+    const release = await this.trimMutex.lock();
+    try {
+      if (this.closing) return;
+      if (!this.active.isEmpty && this.active.maxArrival < notBeforeMs) await this.rollExpiredActive(notBeforeMs);
+      const doomed: Segment[] = [];
+      for (const segment of this.segments) {
+        if (segment === this.active || !(segment.maxArrival < notBeforeMs)) break;
+        doomed.push(segment);
+      }
+      if (doomed.length === 0) return;
+      this.segments = this.segments.slice(doomed.length); // same synchronous step as the scan above
+      this.recomputeArrivals();
+      for (const segment of doomed) await this.deleteSegment(segment);
+      if (this.config.fsync === 'always') await fsyncDir(this.config.dir);
+    } finally {
+      release();
     }
-    if (doomed.length === 0) return;
-    this.segments = this.segments.slice(doomed.length); // same synchronous step as the scan above
-    this.recomputeArrivals();
-    for (const segment of doomed) await this.deleteSegment(segment);
-    if (this.config.fsync === 'always') await fsyncDir(this.config.dir);
   }
 
   private async rollExpiredActive(notBeforeMs: number): Promise<void> {
@@ -647,6 +658,7 @@ export class LocalStreamLog implements StreamLog {
 
   private async closeOnce(): Promise<void> {
     while (this.loop) await this.loop; // pending appends are flushed, not dropped
+    (await this.trimMutex.lock())();
     const release = await this.mutex.lock();
     try {
       for (const segment of this.segments) {
