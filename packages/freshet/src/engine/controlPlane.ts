@@ -22,8 +22,15 @@ import { ALL_SHARD_LEVEL_METRICS, streamArn, type StreamState } from './streamSt
 import { ResourceTagging } from './tagging.js';
 
 interface AccountSettings {
-  minimumThroughputBillingCommitment?: { status: 'ENABLED' | 'DISABLED'; startedMs?: number; endedMs?: number };
+  minimumThroughputBillingCommitment?: {
+    status: Shapes.MinimumThroughputBillingCommitmentOutputStatus;
+    startedMs?: number;
+    endedMs?: number;
+  };
 }
+
+/** A minimum throughput billing commitment lasts at least this long once enabled. */
+const COMMITMENT_MIN_MS = 24 * 3_600_000;
 
 export class ControlPlane {
   readonly tagging: ResourceTagging;
@@ -363,12 +370,17 @@ export class ControlPlane {
     const current = await this.metadata.get<AccountSettings>(key);
     const now = this.options.now();
     const status = input.MinimumThroughputBillingCommitment.Status;
-    const previous = current?.value.minimumThroughputBillingCommitment;
+    const previous = current ? this.commitmentAt(current.value, now) : undefined;
+    const committed = previous !== undefined && previous.status !== 'DISABLED';
+    const earliestEndMs = committed && previous.startedMs !== undefined ? previous.startedMs + COMMITMENT_MIN_MS : now;
     const settings: AccountSettings = {
       minimumThroughputBillingCommitment:
         status === 'ENABLED'
-          ? { status, startedMs: previous?.status === 'ENABLED' ? previous.startedMs ?? now : now }
-          : { status, ...(previous?.startedMs !== undefined ? { startedMs: previous.startedMs } : {}), endedMs: now },
+          ? { status, startedMs: committed ? previous.startedMs ?? now : now }
+          : committed && now < earliestEndMs
+            ? // Ending a commitment inside its minimum window: it stays on until its earliest allowed end.
+              { status: 'ENABLED_UNTIL_EARLIEST_ALLOWED_END', startedMs: previous.startedMs, endedMs: earliestEndMs }
+            : { status, ...(previous?.startedMs !== undefined ? { startedMs: previous.startedMs } : {}), endedMs: now },
     };
     await this.metadata.put(key, settings, current?.revision ?? 0);
     return { MinimumThroughputBillingCommitment: this.commitmentOutput(settings) };
@@ -569,15 +581,24 @@ export class ControlPlane {
     return `accounts/${ctx.account}/${ctx.region}/settings`;
   }
 
-  private commitmentOutput(settings: AccountSettings): Shapes.MinimumThroughputBillingCommitmentOutput {
+  /** The commitment as of nowMs: one ending at its earliest allowed end has ended once that passed. */
+  private commitmentAt(settings: AccountSettings, nowMs: number): AccountSettings['minimumThroughputBillingCommitment'] {
     const commitment = settings.minimumThroughputBillingCommitment;
+    if (commitment?.status === 'ENABLED_UNTIL_EARLIEST_ALLOWED_END' && commitment.endedMs !== undefined && nowMs >= commitment.endedMs) {
+      return { ...commitment, status: 'DISABLED' };
+    }
+    return commitment;
+  }
+
+  private commitmentOutput(settings: AccountSettings): Shapes.MinimumThroughputBillingCommitmentOutput {
+    const commitment = this.commitmentAt(settings, this.options.now());
     if (!commitment) return { Status: 'DISABLED' };
     return {
       Status: commitment.status,
       ...(commitment.startedMs !== undefined ? { StartedAt: new Date(commitment.startedMs) } : {}),
       ...(commitment.endedMs !== undefined ? { EndedAt: new Date(commitment.endedMs) } : {}),
-      ...(commitment.startedMs !== undefined && commitment.status === 'ENABLED'
-        ? { EarliestAllowedEndAt: new Date(commitment.startedMs + 24 * 3_600_000) }
+      ...(commitment.startedMs !== undefined && commitment.status !== 'DISABLED'
+        ? { EarliestAllowedEndAt: new Date(commitment.startedMs + COMMITMENT_MIN_MS) }
         : {}),
     };
   }
