@@ -11,6 +11,8 @@ export function describeMachine(dataRoot) {
     cpus: os.availableParallelism(),
     cpuModel: os.cpus()[0]?.model ?? 'unknown',
     memoryBytes: os.totalmem(),
+    // Other work on the machine skews every figure: the load average at the start tells how much.
+    loadAverageAtStart: os.loadavg(),
     dataRoot,
     dataDisk: run('df', ['-h', '--output=source,fstype,size,avail', dataRoot]),
   };

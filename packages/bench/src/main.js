@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // `npm run bench`: Freshet and its peers, the same scenarios against each, in one run.
 import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import os, { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { runJob } from './load/run-job.js';
@@ -25,8 +25,8 @@ const TARGETS = ['freshet', 'freshet-relaxed', 'kinesalite', 'kinesis-local'];
 
 // Lengths of each measurement, full run and --quick.
 const SIZES = {
-  full: { warmupSeconds: 2, putSeconds: 15, latencySeconds: 15, drainRecords: 1_000_000, preloadCapSeconds: 180, drainCapSeconds: 180, e2eSeconds: 15, scaleSeconds: 8, calibrateSeconds: 10, diskSeconds: 5, recoveryGb: 10 },
-  quick: { warmupSeconds: 1, putSeconds: 5, latencySeconds: 5, drainRecords: 100_000, preloadCapSeconds: 30, drainCapSeconds: 30, e2eSeconds: 5, scaleSeconds: 3, calibrateSeconds: 4, diskSeconds: 2, recoveryGb: 1 },
+  full: { warmupSeconds: 2, putSeconds: 15, latencySeconds: 15, drainRecords: 1_000_000, preloadCapSeconds: 180, drainCapSeconds: 180, e2eSeconds: 15, scaleSeconds: 8, latencyConnections: 50, calibrateSeconds: 10, diskSeconds: 5, recoveryGb: 10 },
+  quick: { warmupSeconds: 1, putSeconds: 5, latencySeconds: 5, drainRecords: 100_000, preloadCapSeconds: 30, drainCapSeconds: 30, e2eSeconds: 5, scaleSeconds: 3, latencyConnections: 50, calibrateSeconds: 4, diskSeconds: 2, recoveryGb: 1 },
 };
 
 const USAGE = `Usage: npm run bench -- [options]
@@ -39,6 +39,7 @@ const USAGE = `Usage: npm run bench -- [options]
   --recovery-gb N         log size for recovery (default 10, quick 1)
   --drain-records N       records to load before the drain (default 1,000,000, quick 100,000)
   --seconds N             length of each throughput/latency measurement
+  --latency-connections N connections the PutRecord latency generator may open (default 50)
   --data-root DIR         where Freshet's data directories and the disk calibration go (default: OS temp dir)
   --out DIR               where the JSON goes (default: <repo>/bench-results)
   --help`;
@@ -53,6 +54,7 @@ function parseOptions() {
       'recovery-gb': { type: 'string' },
       'drain-records': { type: 'string' },
       seconds: { type: 'string' },
+      'latency-connections': { type: 'string' },
       'data-root': { type: 'string' },
       out: { type: 'string', default: join(repoRoot, 'bench-results') },
       help: { type: 'boolean', default: false },
@@ -70,6 +72,7 @@ function parseOptions() {
   for (const id of scenarioIds) if (!SCENARIOS.some((s) => s.id === id)) throw new Error(`unknown scenario ${id}\n${USAGE}`);
   const sizes = { ...SIZES[values.quick ? 'quick' : 'full'] };
   if (values['recovery-gb']) sizes.recoveryGb = Number(values['recovery-gb']);
+  if (values['latency-connections']) sizes.latencyConnections = Number(values['latency-connections']);
   if (values['drain-records']) sizes.drainRecords = Number(values['drain-records']);
   if (values.seconds) Object.assign(sizes, { putSeconds: +values.seconds, latencySeconds: +values.seconds, e2eSeconds: +values.seconds, scaleSeconds: +values.seconds });
   return { quick: values.quick, targets, scenarios: SCENARIOS.filter((s) => scenarioIds.includes(s.id)), sizes, dataRoot: values['data-root'] ?? tmpdir(), out: values.out };
@@ -148,7 +151,7 @@ async function runScenario(ctx, scenario, targets) {
     }
   }
   printScenario(scenario, rows, failures);
-  return { title: scenario.title, seconds: (performance.now() - started) / 1000, rows, failures };
+  return { title: scenario.title, loadAverageAfter: os.loadavg(), seconds: (performance.now() - started) / 1000, rows, failures };
 }
 
 main().catch((error) => {

@@ -11,11 +11,10 @@ const DISTINCT_REQUESTS = 64;
  * `latencyMs` is from the due time; `serviceMs` from the moment the request was actually written,
  * which leaves out the client's own timer lag (reported as `sendLagMs`).
  * At most `maxOutstanding` calls are in flight; calls due beyond that are counted as `skipped`.
- * Calls share `connections` keep-alive connections (8, like the throughput scenario: kinesis-local
- * slows down sharply as more connections are open); a call waiting for a free connection is
- * still late from its due time.
+ * Calls share up to `connections` keep-alive connections (default 50, as SDK v3's HTTP/1.1 agent);
+ * a call waiting for a free connection is still late from its due time.
  */
-export async function putRecordOpenLoop({ endpoint, streamName, rate, recordSize, warmupMs, durationMs, maxOutstanding = 2000, connections = 8 }) {
+export async function putRecordOpenLoop({ endpoint, streamName, rate, recordSize, warmupMs, durationMs, maxOutstanding = 2000, connections = 50 }) {
   const client = new KinesisHttp(endpoint, { maxSockets: connections });
   const requests = Array.from({ length: DISTINCT_REQUESTS }, (_, i) =>
     client.prepare('PutRecord', { StreamName: streamName, PartitionKey: partitionKey(i, 0), Data: recordData(recordSize).toString('base64') }),

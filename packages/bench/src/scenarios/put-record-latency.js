@@ -4,7 +4,7 @@ import { fmt } from '../util/format.js';
 /** Scenario 2: PutRecord latency, open loop at fixed rates, from each call's due time. */
 export const putRecordLatency = {
   id: 'put-record-latency',
-  title: 'PutRecord latency, open loop (from scheduled send time): 1 KiB records, 4 shards, 8 connections',
+  title: 'PutRecord latency, open loop (from scheduled send time): 1 KiB records, 4 shards, up to 50 connections',
   columns: [
     { key: 'target', label: 'target' },
     { key: 'rate', label: 'calls/s', format: fmt.int },
@@ -20,7 +20,7 @@ export const putRecordLatency = {
     const { sizes } = ctx;
     const rows = [];
     for (const rate of [200, 2000]) {
-      const params = { rate, recordSize: 1024, warmupMs: 1000, durationMs: sizes.latencySeconds * 1000 };
+      const params = { rate, connections: sizes.latencyConnections, recordSize: 1024, warmupMs: 1000, durationMs: sizes.latencySeconds * 1000 };
       const result = await withStream(ctx, target, 4, (stream) => ctx.runJob('putRecordOpenLoop', { ...stream, ...params }, jobTimeout(1, sizes.latencySeconds, 30)));
       rows.push({
         target: target.name,

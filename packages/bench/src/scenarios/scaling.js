@@ -1,10 +1,12 @@
 import { jobTimeout, withRss, withStream } from './session.js';
 import { fmt } from '../util/format.js';
-import { recordsPerCall } from '../kinesis/records.js';
+import { MAX_RECORD_DATA_BYTES, recordsPerCall } from '../kinesis/records.js';
 import { describeErrors } from './put-records.js';
 
 const SHARD_COUNTS = [1, 4, 16, 64, 256];
-const RECORD_SIZES = [100, 1024, 10 * 1024, 2 ** 20];
+// "1 MiB" is the largest record AWS accepts: 1 MiB of data plus partition key (kinesalite would
+// take a full 1 MiB of data, Freshet and AWS do not).
+const RECORD_SIZES = [100, 1024, 10 * 1024, MAX_RECORD_DATA_BYTES];
 
 const columns = (variable) => [
   { key: 'target', label: 'target' },

@@ -16,7 +16,7 @@ export class FreshetTarget extends Target {
       name: relaxed ? 'freshet-relaxed' : 'freshet',
       version: JSON.parse(readFileSync(join(freshetDir, 'package.json'), 'utf8')).version,
       durability: relaxed
-        ? '--fsync never: acknowledged before fsync, so a power loss or OS crash can lose acknowledged records'
+        ? '--fsync never: acknowledged once the write reaches the OS, before fsync: survives a crash of Freshet, not power loss'
         : 'acknowledges only after the log is fsync\'d (fdatasync): survives kill -9 and power loss',
       inMemory: false,
     });
@@ -43,7 +43,10 @@ export class FreshetTarget extends Target {
   }
 
   command(port) {
-    const args = [join(freshetDir, 'bin', 'freshet.js'), 'serve', '--port', String(port), '--data-dir', this.dataDir];
+    // Streams become ACTIVE at once and the shard limit is raised, as for the peers; AWS's
+    // per-shard throughput limits stay off (Freshet's default, `--limits none`).
+    const args = [join(freshetDir, 'bin', 'freshet.js'), 'serve', '--host', '127.0.0.1', '--port', String(port), '--data-dir', this.dataDir];
+    args.push('--create-stream-ms', '0', '--delete-stream-ms', '0', '--shard-limit', '100000');
     if (this.relaxed) args.push('--fsync', 'never');
     return { command: process.execPath, args };
   }
