@@ -4,14 +4,14 @@
  * record. Hash keys travel as 16-byte big-endian Buffers on the hot path (Buffer.compare is a
  * native memcmp) and as decimal strings on the wire.
  */
-import { createHash } from 'node:crypto';
+import { md5Utf8 } from '../util/md5.js';
 
 export const HASH_KEY_BYTES = 16;
 export const HASH_SPACE = 1n << 128n;
 export const MAX_HASH_KEY = HASH_SPACE - 1n;
 
 export function partitionKeyHash(partitionKey: string): Buffer {
-  return createHash('md5').update(partitionKey, 'utf8').digest();
+  return md5Utf8(partitionKey);
 }
 
 export function hashKeyToBuffer(value: bigint): Buffer {

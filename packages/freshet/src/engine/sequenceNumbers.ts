@@ -21,11 +21,22 @@ export function encodeSequenceNumber(shardIndex: number, cursor: bigint): string
   return (VERSION_BASE + BigInt(shardIndex) * CURSOR_LIMIT + cursor).toString();
 }
 
-/** Encodes `count` consecutive sequence numbers starting at firstCursor, cheaply. */
+const LOW_DIGITS = 9;
+const LOW_LIMIT = 10 ** LOW_DIGITS;
+
+/**
+ * Encodes `count` consecutive sequence numbers starting at firstCursor. This runs for every
+ * record written, so it builds the decimal text from fixed-width parts (the layout above is
+ * '4' + 24 digits of shard index + 26 digits of cursor) with one BigInt division per run, not
+ * one BigInt per record.
+ */
 export function encodeSequenceRun(shardIndex: number, firstCursor: bigint, count: number): string[] {
-  const base = VERSION_BASE + BigInt(shardIndex) * CURSOR_LIMIT + firstCursor;
+  const head = '4' + String(shardIndex).padStart(24, '0') + (firstCursor / BigInt(LOW_LIMIT)).toString().padStart(26 - LOW_DIGITS, '0');
+  const low = Number(firstCursor % BigInt(LOW_LIMIT));
   const out = new Array<string>(count);
-  for (let i = 0; i < count; i++) out[i] = (base + BigInt(i)).toString();
+  for (let i = 0; i < count; i++) {
+    out[i] = low + i < LOW_LIMIT ? head + String(low + i).padStart(LOW_DIGITS, '0') : encodeSequenceNumber(shardIndex, firstCursor + BigInt(i));
+  }
   return out;
 }
 
