@@ -63,6 +63,7 @@ export async function startFreshet(overrides: Partial<FreshetOptions> = {}): Pro
     engine,
     close: () =>
       (closing ??= (async () => {
+        engine.fanout.stop(); // subscriptions end cleanly, so their connections can close
         await closeServer();
         await engine.close();
         await storage.close();

@@ -24,6 +24,9 @@ Options:
   --limits <none|aws>        aws: enforce AWS's per-shard throughput and API call rates (default none)
   --autoscale-interval-ms <ms>  how often ON_DEMAND streams are checked for hot/cold shards (default 10000)
   --autoscale-cooldown-ms <ms>  how long after a split cold shards may be merged back (default 900000)
+  --register-consumer-ms <ms>   how long a new enhanced fan-out consumer stays CREATING (default ${DEFAULT_ENGINE_OPTIONS.registerConsumerMs})
+  --deregister-consumer-ms <ms> how long a deregistered consumer stays DELETING (default ${DEFAULT_ENGINE_OPTIONS.deregisterConsumerMs})
+  --subscription-ms <ms>     how long a SubscribeToShard subscription lasts (default ${DEFAULT_ENGINE_OPTIONS.subscriptionMs}, AWS's 5 minutes)
   -h, --help                 show this help
 `;
 
@@ -56,6 +59,9 @@ async function main(): Promise<void> {
       limits: { type: 'string' },
       'autoscale-interval-ms': { type: 'string' },
       'autoscale-cooldown-ms': { type: 'string' },
+      'register-consumer-ms': { type: 'string' },
+      'deregister-consumer-ms': { type: 'string' },
+      'subscription-ms': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -83,6 +89,9 @@ async function main(): Promise<void> {
       retentionHourMs: integer(values['retention-hour-ms'], 'retention-hour-ms', 1),
       autoscaleIntervalMs: integer(values['autoscale-interval-ms'], 'autoscale-interval-ms', 10),
       autoscaleCooldownMs: integer(values['autoscale-cooldown-ms'], 'autoscale-cooldown-ms'),
+      registerConsumerMs: integer(values['register-consumer-ms'], 'register-consumer-ms'),
+      deregisterConsumerMs: integer(values['deregister-consumer-ms'], 'deregister-consumer-ms'),
+      subscriptionMs: integer(values['subscription-ms'], 'subscription-ms', 1),
     }).filter(([, value]) => value !== undefined),
   );
   const node = await startFreshet({

@@ -28,6 +28,7 @@ export interface CatalogOptions {
 
 export class StreamCatalog {
   private readonly streams = new Map<string, LiveStream>();
+  private readonly observers: Array<(live: LiveStream) => void> = [];
   private closed = false;
 
   constructor(
@@ -58,6 +59,15 @@ export class StreamCatalog {
 
   all(): IterableIterator<LiveStream> {
     return this.streams.values();
+  }
+
+  /**
+   * Calls back (synchronously, must not throw) after every change of a stream's state and once
+   * a stream is removed (then `get` no longer returns it): how subscriptions learn of reshards,
+   * deregistered consumers and deleted streams without polling.
+   */
+  observe(observer: (live: LiveStream) => void): void {
+    this.observers.push(observer);
   }
 
   /** Creates a stream; false when the name is taken (checked again against the store). */
@@ -129,6 +139,7 @@ export class StreamCatalog {
     live.state = state;
     live.routing = new RoutingTable(state.shards);
     this.scheduleTransition(live);
+    for (const observer of this.observers) observer(live);
   }
 
   private scheduleTransition(live: LiveStream): void {
@@ -167,6 +178,7 @@ export class StreamCatalog {
       const key = streamKey(live.state);
       await this.metadata.delete(key, live.revision);
       if (this.streams.get(key) === live) this.streams.delete(key);
+      for (const observer of this.observers) observer(live);
       await live.log.close();
       await this.records.destroy(live.state.id);
     });

@@ -13,6 +13,7 @@ import {
 import type * as Shapes from '../protocol/shapes.generated.js';
 import type { MetadataStore } from '../storage/types.js';
 import type { LiveStream, StreamCatalog } from './catalog.js';
+import { consumerArn, liveConsumers } from './consumers.js';
 import { addressOf, findStream, type RequestContext } from './context.js';
 import { evenHashRanges } from './hashKeys.js';
 import { LIMITS, type EngineOptions } from './options.js';
@@ -40,7 +41,7 @@ export class ControlPlane {
     private readonly metadata: MetadataStore,
     private readonly options: EngineOptions,
   ) {
-    this.tagging = new ResourceTagging(catalog);
+    this.tagging = new ResourceTagging(catalog, options.now);
   }
 
   // ---- lifecycle ------------------------------------------------------------------------------
@@ -87,6 +88,19 @@ export class ControlPlane {
     await this.catalog.update(live, (draft) => {
       if (draft.status === 'DELETING') return;
       if (draft.status === 'CREATING') throw this.notActive(draft);
+      const now = this.options.now();
+      const consumers = liveConsumers(draft, now);
+      if (consumers.length > 0 && !input.EnforceConsumerDeletion) {
+        throw resourceInUse(
+          `Stream ${draft.name} under account ${draft.account} has ${consumers.length} registered consumers. ` +
+            'Deregister them first, or delete the stream with EnforceConsumerDeletion.',
+        );
+      }
+      // EnforceConsumerDeletion: the consumers are deleted with the stream (their subscriptions end).
+      for (const consumer of consumers) {
+        if (consumer.goneMs === undefined) consumer.goneMs = now + this.options.deleteStreamMs;
+        delete draft.policies[consumerArn(draft, consumer)];
+      }
       this.catalog.beginTransition(draft, 'DELETING', this.options.deleteStreamMs);
     });
   }
@@ -135,7 +149,7 @@ export class ControlPlane {
         EncryptionType: state.encryption.type,
         ...(state.encryption.keyId !== undefined ? { KeyId: state.encryption.keyId } : {}),
         OpenShardCount: state.status === 'CREATING' ? 0 : state.shards.filter(isOpen).length,
-        ConsumerCount: 0,
+        ConsumerCount: liveConsumers(state, this.options.now()).length,
         MaxRecordSizeInKiB: state.maxRecordSizeKiB,
         ...(state.warmThroughputMiBps !== undefined
           ? { WarmThroughput: { TargetMiBps: state.warmThroughputMiBps, CurrentMiBps: state.warmThroughputMiBps } }

@@ -25,6 +25,12 @@ interface ShardBatch {
 }
 
 export class DataPlane {
+  /**
+   * Called after every append to a shard ends (durable, or failed): enhanced fan-out's push
+   * signal. Set by the engine; subscriptions read from their cursor when it fires.
+   */
+  onAppended: (live: LiveStream, shardIndex: number) => void = () => {};
+
   constructor(
     private readonly catalog: StreamCatalog,
     private readonly control: ControlPlane,
@@ -167,6 +173,7 @@ export class DataPlane {
       const remaining = live.appending.get(shardIndex)! - 1;
       if (remaining === 0) live.appending.delete(shardIndex);
       else live.appending.set(shardIndex, remaining);
+      this.onAppended(live, shardIndex);
     }
   }
 
@@ -239,7 +246,8 @@ export class DataPlane {
     );
   }
 
-  private async startingCursor(live: LiveStream, shard: ShardState, input: Shapes.GetShardIteratorInput): Promise<bigint> {
+  /** Where an iterator (or a SubscribeToShard StartingPosition) of a given type starts. */
+  async startingCursor(live: LiveStream, shard: ShardState, input: Shapes.GetShardIteratorInput): Promise<bigint> {
     const { state } = live;
     const type = input.ShardIteratorType;
     const shardId = shardIdOf(shard.index);
@@ -299,7 +307,7 @@ export class DataPlane {
     });
   }
 
-  private childShards(state: StreamState, parent: ShardState): Shapes.ChildShard[] {
+  childShards(state: StreamState, parent: ShardState): Shapes.ChildShard[] {
     return state.shards
       .filter((shard) => shard.parentIndex === parent.index || shard.adjacentParentIndex === parent.index)
       .map((shard) => ({

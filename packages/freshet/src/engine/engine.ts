@@ -5,8 +5,10 @@
 import { randomBytes } from 'node:crypto';
 import type { MetadataStore, RecordStore } from '../storage/types.js';
 import { StreamCatalog } from './catalog.js';
+import { ConsumerRegistry } from './consumers.js';
 import { ControlPlane } from './controlPlane.js';
 import { DataPlane } from './dataPlane.js';
+import { FanOut } from './fanout.js';
 import { applyPendingReshard, Resharding } from './resharding.js';
 import { Autoscaler } from './autoscaler.js';
 import { DEFAULT_ENGINE_OPTIONS, type EngineOptions } from './options.js';
@@ -24,6 +26,9 @@ export class Engine {
   readonly resharding: Resharding;
   readonly limits: ThroughputLimits;
   readonly autoscaler: Autoscaler;
+  /** Enhanced fan-out: registered consumers, and SubscribeToShard's push path. */
+  readonly consumers: ConsumerRegistry;
+  readonly fanout: FanOut;
   private trimTimer: NodeJS.Timeout | undefined;
 
   private constructor(
@@ -38,6 +43,9 @@ export class Engine {
     this.resharding = new Resharding(catalog, this.control, options);
     this.autoscaler = new Autoscaler(catalog, this.control, this.resharding, options);
     this.data = new DataPlane(catalog, this.control, iterators, this.limits, this.autoscaler, options);
+    this.consumers = new ConsumerRegistry(catalog, options);
+    this.fanout = new FanOut(catalog, this.control, this.data, options, () => this.limits.enabled);
+    this.data.onAppended = (live, shardIndex) => this.fanout.appended(live, shardIndex);
   }
 
   static async open(metadata: MetadataStore, records: RecordStore, options: Partial<EngineOptions> = {}): Promise<Engine> {
@@ -58,6 +66,7 @@ export class Engine {
   }
 
   async close(): Promise<void> {
+    this.fanout.stop();
     clearTimeout(this.trimTimer);
     this.trimTimer = undefined;
     this.autoscaler.stop();

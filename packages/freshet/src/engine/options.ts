@@ -20,6 +20,11 @@ export interface EngineOptions {
   autoscaleIntervalMs: number;
   /** How long after a split an on-demand stream may merge cold shards back. */
   autoscaleCooldownMs: number;
+  /** How long a registered consumer stays CREATING, and a deregistered one DELETING. */
+  registerConsumerMs: number;
+  deregisterConsumerMs: number;
+  /** How long a SubscribeToShard subscription lasts (AWS: 5 minutes). */
+  subscriptionMs: number;
   now: () => number;
 }
 
@@ -34,6 +39,9 @@ export const DEFAULT_ENGINE_OPTIONS: EngineOptions = {
   limits: 'none',
   autoscaleIntervalMs: 10_000,
   autoscaleCooldownMs: 15 * 60_000,
+  registerConsumerMs: 500,
+  deregisterConsumerMs: 500,
+  subscriptionMs: 300_000,
   now: Date.now,
 };
 

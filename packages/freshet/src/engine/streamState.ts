@@ -37,6 +37,22 @@ export interface StreamState {
   scalingCallsMs?: number[];
   /** A reshard accepted and applied when the UPDATING status completes. */
   pendingReshard?: ReshardPlan;
+  /** Enhanced fan-out consumers, in registration order (absent in states stored before them). */
+  consumers?: ConsumerState[];
+}
+
+/**
+ * A registered enhanced fan-out consumer. Its status is derived from the clock: CREATING until
+ * activeMs, then ACTIVE; DELETING from its deregistration until goneMs, then gone (and pruned at
+ * the stream's next change). So a restart needs no timers to finish a transition.
+ */
+export interface ConsumerState {
+  name: string;
+  /** Epoch ms; the consumer ARN ends with it in whole seconds. */
+  createdMs: number;
+  activeMs: number;
+  goneMs?: number;
+  tags: Record<string, string>;
 }
 
 export interface StreamAddress {

@@ -1,16 +1,21 @@
 /**
- * Tags and resource policies: attributes of a resource named by ARN (a stream now; a stream's
- * consumers once enhanced fan-out exists), stored in the owning stream's state.
+ * Tags and resource policies: attributes of a resource named by ARN (a stream, or one of its
+ * enhanced fan-out consumers), stored in the owning stream's state: a consumer's tags in its
+ * ConsumerState, every policy in the stream's `policies` by ARN.
  */
 import { invalidArgument, limitExceeded, resourceNotFound } from '../protocol/errors.js';
 import type * as Shapes from '../protocol/shapes.generated.js';
 import type { LiveStream, StreamCatalog } from './catalog.js';
+import { checkConsumerTagCount, consumerByArn, isConsumerArn } from './consumers.js';
 import { findStream, type RequestContext } from './context.js';
 import { LIMITS } from './options.js';
-import { parseStreamArn } from './streamState.js';
+import { parseStreamArn, type ConsumerState, type StreamState } from './streamState.js';
 
 export class ResourceTagging {
-  constructor(private readonly catalog: StreamCatalog) {}
+  constructor(
+    private readonly catalog: StreamCatalog,
+    private readonly now: () => number = Date.now,
+  ) {}
 
   async addTagsToStream(ctx: RequestContext, input: Shapes.AddTagsToStreamInput): Promise<void> {
     await this.addTags(findStream(this.catalog, ctx, input), input.Tags);
@@ -31,16 +36,29 @@ export class ResourceTagging {
   }
 
   async tagResource(ctx: RequestContext, input: Shapes.TagResourceInput): Promise<void> {
-    await this.addTags(this.resource(ctx, input.ResourceARN), input.Tags);
+    const live = this.resource(ctx, input.ResourceARN);
+    if (!isConsumerArn(input.ResourceARN)) return this.addTags(live, input.Tags);
+    await this.catalog.update(live, (draft) => {
+      const consumer = this.consumerIn(draft, input.ResourceARN);
+      const merged = { ...consumer.tags, ...input.Tags };
+      checkConsumerTagCount(consumer.name, Object.keys(merged).length);
+      consumer.tags = merged;
+    });
   }
 
   async untagResource(ctx: RequestContext, input: Shapes.UntagResourceInput): Promise<void> {
-    await this.removeTags(this.resource(ctx, input.ResourceARN), input.TagKeys);
+    const live = this.resource(ctx, input.ResourceARN);
+    if (!isConsumerArn(input.ResourceARN)) return this.removeTags(live, input.TagKeys);
+    await this.catalog.update(live, (draft) => {
+      const consumer = this.consumerIn(draft, input.ResourceARN);
+      for (const key of input.TagKeys) delete consumer.tags[key];
+    });
   }
 
   listTagsForResource(ctx: RequestContext, input: Shapes.ListTagsForResourceInput): Shapes.ListTagsForResourceOutput {
     const { state } = this.resource(ctx, input.ResourceARN);
-    return { Tags: Object.keys(state.tags).sort().map((Key) => ({ Key, Value: state.tags[Key] ?? '' })) };
+    const tags = isConsumerArn(input.ResourceARN) ? this.consumerIn(state, input.ResourceARN).tags : state.tags;
+    return { Tags: Object.keys(tags).sort().map((Key) => ({ Key, Value: tags[Key] ?? '' })) };
   }
 
   async putResourcePolicy(ctx: RequestContext, input: Shapes.PutResourcePolicyInput): Promise<void> {
@@ -91,8 +109,15 @@ export class ResourceTagging {
     return live;
   }
 
-  private hasConsumer(_live: LiveStream, _arn: string): boolean {
-    return false; // Consumers arrive with enhanced fan-out.
+  private hasConsumer(live: LiveStream, arn: string): boolean {
+    return consumerByArn(live.state, arn, this.now()) !== undefined;
+  }
+
+  /** The consumer a consumer ARN names in a state (or a draft of it). */
+  private consumerIn(state: StreamState, arn: string): ConsumerState {
+    const consumer = consumerByArn(state, arn, this.now());
+    if (!consumer) throw resourceNotFound(`Resource ${arn} not found.`);
+    return consumer;
   }
 
   private async addTags(live: LiveStream, tags: Record<string, string>): Promise<void> {

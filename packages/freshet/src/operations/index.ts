@@ -35,6 +35,11 @@ import { updateAccountSettings } from './updateAccountSettings.js';
 import { updateMaxRecordSize } from './updateMaxRecordSize.js';
 import { updateStreamMode } from './updateStreamMode.js';
 import { updateStreamWarmThroughput } from './updateStreamWarmThroughput.js';
+import { deregisterStreamConsumer } from './deregisterStreamConsumer.js';
+import { describeStreamConsumer } from './describeStreamConsumer.js';
+import { listStreamConsumers } from './listStreamConsumers.js';
+import { registerStreamConsumer } from './registerStreamConsumer.js';
+import { subscribeToShard, type StreamingOperation } from './subscribeToShard.js';
 
 export type { Operation } from './operation.js';
 
@@ -73,4 +78,13 @@ export const OPERATIONS: { [Op in OperationName]?: Operation<Op> } = {
   SplitShard: splitShard,
   MergeShards: mergeShards,
   UpdateShardCount: updateShardCount,
+  RegisterStreamConsumer: registerStreamConsumer,
+  DescribeStreamConsumer: describeStreamConsumer,
+  ListStreamConsumers: listStreamConsumers,
+  DeregisterStreamConsumer: deregisterStreamConsumer,
+};
+
+/** Operations answered with an event stream (`application/vnd.amazon.eventstream`). */
+export const STREAMING_OPERATIONS: { [Op in OperationName]?: StreamingOperation } = {
+  SubscribeToShard: subscribeToShard,
 };

@@ -7,10 +7,11 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { Engine } from '../engine/engine.js';
 import type { RequestContext } from '../engine/context.js';
-import { OPERATIONS, type Operation } from '../operations/index.js';
+import { OPERATIONS, STREAMING_OPERATIONS, type Operation } from '../operations/index.js';
 import { CONTENT_TYPES, decodeInput, encodeError, encodeOutput, type WireFormat } from '../protocol/codec.js';
 import { KinesisError } from '../protocol/errors.js';
-import type { OperationName } from '../protocol/shapes.generated.js';
+import type { OperationName, OperationShapes } from '../protocol/shapes.generated.js';
+import { serveSubscription } from './eventStreamResponse.js';
 import type { AnyRequest as IncomingMessage, AnyResponse as ServerResponse, Handler } from './listener.js';
 
 export const TARGET_PREFIX = 'Kinesis_20131202';
@@ -58,11 +59,16 @@ async function dispatch(req: IncomingMessage, res: ServerResponse, body: Buffer,
       }
       throw new KinesisError('UnknownOperationException', undefined, 404);
     }
-    if (!operationName || !operation) throw new KinesisError('UnknownOperationException', undefined);
+    const streaming = operationName ? STREAMING_OPERATIONS[operationName] : undefined;
+    if (!operationName || !(operation || streaming)) throw new KinesisError('UnknownOperationException', undefined);
     const input = decodeInput(operationName, format, body);
     const ctx: RequestContext = { account: options.account, region: regionOf(req.headers.authorization) };
     options.engine.limits.admitCall(operationName, ctx, (input as { StreamName?: string }).StreamName);
-    const output = await operation(options.engine, ctx, input);
+    if (streaming) {
+      const subscription = await streaming(options.engine, ctx, input as OperationShapes['SubscribeToShard']['input']);
+      return serveSubscription(res, format, subscription, (err) => options.onInternalError(err, operationName));
+    }
+    const output = await operation!(options.engine, ctx, input);
     send(res, 200, format, encodeOutput(operationName, format, output));
   } catch (err) {
     if (err instanceof KinesisError) {
@@ -88,7 +94,7 @@ function operationNameOf(target: string | string[] | undefined): OperationName |
   const dot = target.indexOf('.');
   if (dot < 0 || target.slice(0, dot) !== TARGET_PREFIX) return undefined;
   const name = target.slice(dot + 1);
-  return Object.hasOwn(OPERATIONS, name) ? (name as OperationName) : undefined;
+  return Object.hasOwn(OPERATIONS, name) || Object.hasOwn(STREAMING_OPERATIONS, name) ? (name as OperationName) : undefined;
 }
 
 /** The region of the SigV4 credential scope; unsigned requests act in us-east-1. */
