@@ -2,14 +2,14 @@
 import { putRecordsRaw, putRecordsSdk } from './put-records.js';
 import { putRecordOpenLoop } from './put-record-latency.js';
 import { drain } from './drain.js';
-import { endToEndPolling } from './end-to-end.js';
+import { endToEndPolling, endToEndSubscribe } from './end-to-end.js';
 import { diskSync } from './disk.js';
 
 // The SDK warns once per process that its 2027 releases will need Node 22; not news to a bench.
 const emitWarning = process.emitWarning.bind(process);
 process.emitWarning = (warning, ...rest) => (String(warning?.name ?? rest[0]?.type ?? rest[0]).includes('NodeVersionSupportWarning') || String(warning).includes('require node >=22') ? undefined : emitWarning(warning, ...rest));
 
-const jobs = { putRecordsRaw, putRecordsSdk, putRecordOpenLoop, drain, endToEndPolling, diskSync };
+const jobs = { putRecordsRaw, putRecordsSdk, putRecordOpenLoop, drain, endToEndPolling, endToEndSubscribe, diskSync };
 
 process.once('message', async ({ kind, params }) => {
   try {
