@@ -9,18 +9,9 @@ import { describeMachine } from './machine.js';
 import { printScenario, writeJson } from './report.js';
 import { FreshetTarget } from './targets/freshet.js';
 import { KinesaliteTarget, KinesisLocalTarget } from './targets/peers.js';
-import { calibrate } from './scenarios/calibrate.js';
-import { putRecords } from './scenarios/put-records.js';
-import { putRecordLatency } from './scenarios/put-record-latency.js';
-import { drain } from './scenarios/drain.js';
-import { endToEnd } from './scenarios/end-to-end.js';
-import { scaleRecordSize, scaleShards } from './scenarios/scaling.js';
-import { startup } from './scenarios/startup.js';
-import { recovery } from './scenarios/recovery.js';
+import { OPT_IN, SCENARIOS } from './scenarios/index.js';
 import { repoRoot } from './util/repo.js';
 
-const SCENARIOS = [calibrate, putRecords, putRecordLatency, drain, endToEnd, scaleShards, scaleRecordSize, startup, recovery];
-const OPT_IN = new Set(['recovery']);
 const TARGETS = ['freshet', 'freshet-relaxed', 'kinesalite', 'kinesis-local'];
 
 // Lengths of each measurement, full run and --quick.
