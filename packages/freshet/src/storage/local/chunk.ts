@@ -178,8 +178,8 @@ export function decodeRecords(
   for (let i = 0; i < startIndex; i++) {
     at += RECORD_HEADER_BYTES + buf.readUInt16LE(at) + buf.readUInt32LE(at + 2);
   }
-  const cursorBase = BigInt(header.position) << 20n;
-  for (let i = startIndex; i < header.recordCount; i++) {
+  let cursor = (BigInt(header.position) << 20n) + BigInt(startIndex);
+  for (let i = startIndex; i < header.recordCount; i++, cursor++) {
     const keyBytes = buf.readUInt16LE(at);
     const dataBytes = buf.readUInt32LE(at + 2);
     const size = keyBytes + dataBytes;
@@ -188,7 +188,7 @@ export function decodeRecords(
     const dataAt = keyAt + keyBytes;
     assert(dataAt + dataBytes <= end, 'record inside its chunk');
     out.push({
-      cursor: cursorBase + BigInt(i),
+      cursor,
       partitionKey: buf.toString('utf8', keyAt, dataAt),
       data: buf.subarray(dataAt, dataAt + dataBytes),
       arrivalMs: header.arrivalMs,
