@@ -14,6 +14,8 @@ import {
 import { createServer as createNetServer, type Server, type Socket } from 'node:net';
 
 const HTTP2_PREFACE_START = Buffer.from('PRI ');
+/** On close, an idle HTTP/1.1 connection is ended after this long: a request may be on its way. */
+const IDLE_GRACE_MS = 200;
 
 export type AnyRequest = IncomingMessage | Http2ServerRequest;
 export type AnyResponse = ServerResponse | Http2ServerResponse;
@@ -33,6 +35,21 @@ export function createDualProtocolServer(handler: Handler): DualProtocolServer {
     sessions.add(session);
     session.once('close', () => sessions.delete(session));
   });
+  // The HTTP/1 server never listens itself, so Node does not track its connections and its
+  // closeIdleConnections() finds none: keep each connection's responses in flight here, so that
+  // close() ends idle keep-alive connections and busy ones right after their last response.
+  const http1Responses = new Map<Socket, Set<ServerResponse>>();
+  let closing = false;
+  http1.on('request', (req: IncomingMessage, res: ServerResponse) => {
+    const responses = http1Responses.get(req.socket);
+    if (!responses) return;
+    responses.add(res);
+    if (closing) res.shouldKeepAlive = false;
+    res.once('close', () => {
+      responses.delete(res);
+      if (closing && responses.size === 0) req.socket.end();
+    });
+  });
   const sockets = new Set<Socket>();
   const server = createNetServer((socket) => {
     sockets.add(socket);
@@ -50,6 +67,10 @@ export function createDualProtocolServer(handler: Handler): DualProtocolServer {
     socket.unshift(head);
     const prefixLength = Math.min(head.length, HTTP2_PREFACE_START.length);
     const isHttp2 = head.subarray(0, prefixLength).equals(HTTP2_PREFACE_START.subarray(0, prefixLength));
+    if (!isHttp2) {
+      http1Responses.set(socket, new Set());
+      socket.once('close', () => http1Responses.delete(socket));
+    }
     (isHttp2 ? http2 : http1).emit('connection', socket);
   }
 
@@ -58,7 +79,14 @@ export function createDualProtocolServer(handler: Handler): DualProtocolServer {
     close: () =>
       new Promise<void>((resolve) => {
         server.close(() => resolve());
-        http1.closeIdleConnections();
+        closing = true;
+        // Responses not started yet say `Connection: close`, and Node closes the connection after.
+        for (const responses of http1Responses.values()) {
+          for (const res of responses) if (!res.headersSent) res.shouldKeepAlive = false;
+        }
+        setTimeout(() => {
+          for (const [socket, responses] of http1Responses) if (responses.size === 0) socket.destroy();
+        }, IDLE_GRACE_MS).unref();
         for (const session of sessions) session.close();
         // Connections still busy finish their requests; the HTTP/1 server closes them after.
         setTimeout(() => {
