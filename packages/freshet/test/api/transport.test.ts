@@ -1,0 +1,209 @@
+/**
+ * The HTTP transport, with raw requests (fetch, HTTP/1.1): operation routing by X-Amz-Target,
+ * content types, SerializationException, request ids, CORS, the body size limit (413), the
+ * region from the SigV4 credential scope, and the JSON wire form of blobs and timestamps.
+ */
+import { strict as assert } from 'node:assert';
+import { after, before, describe, it } from 'node:test';
+import { ListStreamsCommand, type KinesisClient } from '@aws-sdk/client-kinesis';
+import { startServer, type TestServer } from '../helpers/server.js';
+import { kinesisClient, uniqueName } from '../helpers/clients.js';
+
+const JSON_TYPE = 'application/x-amz-json-1.1';
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+describe('HTTP transport', () => {
+  let server: TestServer;
+
+  before(async () => {
+    server = await startServer();
+  });
+  after(async () => {
+    await server?.dispose();
+  });
+
+  interface Answer {
+    status: number;
+    headers: Headers;
+    text: string;
+    json: Record<string, unknown> | undefined;
+  }
+
+  async function call(options: {
+    target?: string;
+    body?: string | Uint8Array<ArrayBuffer>;
+    contentType?: string | null;
+    method?: string;
+    headers?: Record<string, string>;
+  }): Promise<Answer> {
+    const headers: Record<string, string> = { ...options.headers };
+    const contentType = options.contentType === undefined ? JSON_TYPE : options.contentType;
+    if (contentType !== null) headers['content-type'] = contentType;
+    if (options.target !== undefined) headers['x-amz-target'] = options.target;
+    const method = options.method ?? 'POST';
+    const res = await fetch(server.url + '/', {
+      method,
+      headers,
+      ...(method === 'GET' || method === 'HEAD' ? {} : { body: options.body ?? '' }),
+    });
+    const text = await res.text();
+    let json: Record<string, unknown> | undefined;
+    try {
+      json = text ? (JSON.parse(text) as Record<string, unknown>) : undefined;
+    } catch {
+      json = undefined;
+    }
+    assert.match(res.headers.get('x-amzn-RequestId') ?? '', UUID, `every answer has x-amzn-RequestId (${res.status} ${text})`);
+    return { status: res.status, headers: res.headers, text, json };
+  }
+
+  it('answers an unknown operation with UnknownOperationException', async () => {
+    for (const target of ['Kinesis_20131202.NoSuchOperation', 'Firehose_20150804.ListStreams', 'Kinesis_20131202', 'nonsense']) {
+      const answer = await call({ target, body: '{}' });
+      assert.equal(answer.status, 400, target);
+      assert.deepEqual(answer.json, { __type: 'UnknownOperationException' }, target);
+      assert.equal(answer.headers.get('x-amzn-ErrorType'), 'UnknownOperationException');
+      assert.equal(answer.headers.get('content-type'), JSON_TYPE);
+    }
+    const noTarget = await call({ body: '{}' });
+    assert.equal(noTarget.status, 400);
+    assert.deepEqual(noTarget.json, { __type: 'UnknownOperationException' });
+  });
+
+  it('refuses a missing or unknown content type', async () => {
+    for (const contentType of [null, 'text/plain', 'application/x-amz-json-1.0', 'application/json']) {
+      const known = await call({ target: 'Kinesis_20131202.ListStreams', body: '{}', contentType });
+      assert.equal(known.status, 404, `content type ${contentType}`);
+      assert.equal(known.headers.get('x-amzn-ErrorType'), 'UnknownOperationException');
+      const unknown = await call({ body: '{}', contentType });
+      assert.equal(unknown.status, 403, `content type ${contentType}, no target`);
+      assert.equal(unknown.headers.get('x-amzn-ErrorType'), 'AccessDeniedException');
+      assert.equal(unknown.json?.message, 'Unable to determine service/operation name to be authorized');
+    }
+    // Parameters of the media type are ignored.
+    const withCharset = await call({ target: 'Kinesis_20131202.ListStreams', body: '{}', contentType: `${JSON_TYPE}; charset=utf-8` });
+    assert.equal(withCharset.status, 200);
+  });
+
+  it('refuses methods other than POST', async () => {
+    const get = await call({ method: 'GET', target: 'Kinesis_20131202.ListStreams' });
+    assert.equal(get.status, 404);
+    const bare = await call({ method: 'GET', contentType: null });
+    assert.equal(bare.status, 403);
+    assert.equal(bare.headers.get('x-amzn-ErrorType'), 'AccessDeniedException');
+  });
+
+  it('answers malformed JSON and an empty body with a bare SerializationException', async () => {
+    for (const body of ['{', 'not json', '', '[1,2]', 'null', '"text"']) {
+      const answer = await call({ target: 'Kinesis_20131202.ListStreams', body });
+      assert.equal(answer.status, 400, `body ${JSON.stringify(body)}`);
+      assert.deepEqual(answer.json, { __type: 'SerializationException' }, `body ${JSON.stringify(body)}`);
+      assert.equal(answer.headers.get('x-amzn-ErrorType'), 'SerializationException');
+    }
+    // A wrong JSON type is a SerializationException with AWS's text (capital-M Message).
+    const wrongType = await call({ target: 'Kinesis_20131202.ListStreams', body: '{"Limit":"ten"}' });
+    assert.equal(wrongType.status, 400);
+    assert.equal(wrongType.json?.__type, 'SerializationException');
+    assert.equal(typeof wrongType.json?.Message, 'string');
+  });
+
+  it('answers successes in JSON: an empty body for output-less operations, epoch-second timestamps, base64 blobs', async () => {
+    const name = uniqueName('raw');
+    const created = await call({ target: 'Kinesis_20131202.CreateStream', body: JSON.stringify({ StreamName: name, ShardCount: 1 }) });
+    assert.equal(created.status, 200);
+    assert.equal(created.text, '');
+    for (;;) {
+      const summary = await call({ target: 'Kinesis_20131202.DescribeStreamSummary', body: JSON.stringify({ StreamName: name }) });
+      const description = summary.json!.StreamDescriptionSummary as Record<string, unknown>;
+      assert.equal(typeof description.StreamCreationTimestamp, 'number');
+      const seconds = description.StreamCreationTimestamp as number;
+      assert.ok(Math.abs(seconds - Date.now() / 1000) < 60, `epoch seconds: ${seconds}`);
+      if (description.StreamStatus === 'ACTIVE') break;
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    const put = await call({
+      target: 'Kinesis_20131202.PutRecord',
+      body: JSON.stringify({ StreamName: name, PartitionKey: 'k', Data: Buffer.from('hello raw').toString('base64') }),
+    });
+    assert.equal(put.status, 200);
+    const iterator = await call({
+      target: 'Kinesis_20131202.GetShardIterator',
+      body: JSON.stringify({ StreamName: name, ShardId: put.json!.ShardId, ShardIteratorType: 'TRIM_HORIZON' }),
+    });
+    const got = await call({ target: 'Kinesis_20131202.GetRecords', body: JSON.stringify({ ShardIterator: iterator.json!.ShardIterator }) });
+    const [record] = got.json!.Records as Array<Record<string, unknown>>;
+    assert.equal(record!.Data, Buffer.from('hello raw').toString('base64'));
+    assert.equal(typeof record!.ApproximateArrivalTimestamp, 'number');
+    assert.equal(record!.SequenceNumber, put.json!.SequenceNumber);
+    // Not base64: a SerializationException.
+    const badBlob = await call({
+      target: 'Kinesis_20131202.PutRecord',
+      body: JSON.stringify({ StreamName: name, PartitionKey: 'k', Data: '!!not base64!!' }),
+    });
+    assert.equal(badBlob.status, 400);
+    assert.equal(badBlob.json?.__type, 'SerializationException');
+  });
+
+  it('answers CORS preflights and marks answers to browsers with Access-Control-Allow-Origin', async () => {
+    const preflight = await call({
+      method: 'OPTIONS',
+      contentType: null,
+      headers: {
+        origin: 'http://localhost:3000',
+        'access-control-request-method': 'POST',
+        'access-control-request-headers': 'content-type,x-amz-target,x-amz-date,authorization',
+      },
+    });
+    assert.equal(preflight.status, 200);
+    assert.equal(preflight.text, '');
+    assert.equal(preflight.headers.get('access-control-allow-origin'), '*');
+    assert.equal(preflight.headers.get('access-control-allow-methods'), 'POST');
+    assert.equal(preflight.headers.get('access-control-allow-headers'), 'content-type,x-amz-target,x-amz-date,authorization');
+    assert.equal(preflight.headers.get('access-control-max-age'), '172800');
+
+    const answer = await call({ target: 'Kinesis_20131202.ListStreams', body: '{}', headers: { origin: 'http://localhost:3000' } });
+    assert.equal(answer.status, 200);
+    assert.equal(answer.headers.get('access-control-allow-origin'), '*');
+    const exposed = (answer.headers.get('access-control-expose-headers') ?? '').split(',');
+    for (const header of ['x-amzn-RequestId', 'x-amzn-ErrorType', 'x-amz-id-2']) assert.ok(exposed.includes(header), header);
+    const error = await call({ target: 'Kinesis_20131202.Nope', body: '{}', headers: { origin: 'http://localhost:3000' } });
+    assert.equal(error.headers.get('access-control-allow-origin'), '*');
+
+    const noOrigin = await call({ target: 'Kinesis_20131202.ListStreams', body: '{}' });
+    assert.equal(noOrigin.headers.get('access-control-allow-origin'), null);
+  });
+
+  it('refuses a body over the size limit with 413', async () => {
+    const huge = new Uint8Array(16 * 1024 * 1024 + 1).fill(0x20);
+    const answer = await call({ target: 'Kinesis_20131202.PutRecord', body: huge });
+    assert.equal(answer.status, 413);
+    // The server still serves afterwards.
+    const ok = await call({ target: 'Kinesis_20131202.ListStreams', body: '{}' });
+    assert.equal(ok.status, 200);
+  });
+
+  it('acts in the region of the SigV4 credential scope, us-east-1 when unsigned', async () => {
+    const name = uniqueName('scoped');
+    const authorization =
+      'AWS4-HMAC-SHA256 Credential=AKIDFRESHETTEST/20260101/eu-central-1/kinesis/aws4_request, ' +
+      'SignedHeaders=content-type;host;x-amz-date;x-amz-target, Signature=' + '0'.repeat(64);
+    const created = await call({
+      target: 'Kinesis_20131202.CreateStream',
+      body: JSON.stringify({ StreamName: name, ShardCount: 1 }),
+      headers: { authorization },
+    });
+    assert.equal(created.status, 200);
+    const central: KinesisClient = kinesisClient(server.url, 'eu-central-1');
+    const east: KinesisClient = kinesisClient(server.url, 'us-east-1');
+    try {
+      assert.ok((await central.send(new ListStreamsCommand({}))).StreamNames!.includes(name));
+      assert.ok(!(await east.send(new ListStreamsCommand({}))).StreamNames!.includes(name));
+      const unsigned = uniqueName('unsigned');
+      await call({ target: 'Kinesis_20131202.CreateStream', body: JSON.stringify({ StreamName: unsigned, ShardCount: 1 }) });
+      assert.ok((await east.send(new ListStreamsCommand({}))).StreamNames!.includes(unsigned));
+    } finally {
+      central.destroy();
+      east.destroy();
+    }
+  });
+});
