@@ -27,9 +27,11 @@ export const MAX_APPEND_BYTES = 64 * MiB;
 /**
  * Appends to one shard within one flush merge into one chunk until it reaches this size; the
  * next append starts a new chunk. Small chunks keep a read of a few records cheap (a chunk is
- * read and checksummed whole); adjacent chunks are still read with one pread.
+ * read and checksummed whole, so a GetRecords with a small Limit would otherwise re-read a big
+ * chunk many times); adjacent chunks are still read with one pread, and 64 bytes of header and
+ * index per 256 KiB cost nothing.
  */
-export const SOFT_CHUNK_BYTES = 1 * MiB;
+export const SOFT_CHUNK_BYTES = 256 * KiB;
 
 /** One flush (one write, one fdatasync) carries at most this much (unless one append is bigger). */
 export const MAX_BATCH_BYTES = 16 * MiB;
