@@ -90,7 +90,9 @@ function checkOptions(options: LocalStorageOptions) {
     throw new RangeError(`segmentBytes must be an integer in [${MIN_SEGMENT_BYTES}, ${MAX_SEGMENT_BYTES}]`);
   }
   const maxChunksPerSegment = options.maxChunksPerSegment ?? DEFAULT_MAX_CHUNKS_PER_SEGMENT;
-  if (!Number.isInteger(maxChunksPerSegment) || maxChunksPerSegment < 1) throw new RangeError('maxChunksPerSegment must be a positive integer');
+  if (!Number.isInteger(maxChunksPerSegment) || maxChunksPerSegment < 1) {
+    throw new RangeError('maxChunksPerSegment must be a positive integer');
+  }
   const indexCacheBytes = options.indexCacheBytes ?? DEFAULT_INDEX_CACHE_BYTES;
   return {
     fsync: options.fsync,

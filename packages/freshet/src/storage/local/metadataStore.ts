@@ -63,7 +63,9 @@ export class LocalMetadataStore implements MetadataStore {
         store.highWater = Math.max(store.highWater, decodeFile(file, await fs.readFile(file)).revision);
       } else if (name.endsWith(KEY_SUFFIX)) {
         const { key, revision, value } = decodeFile(file, await fs.readFile(file));
-        if (encodeName(key) + KEY_SUFFIX !== name) throw new StorageCorruptionError(file, `holds key ${key}, which belongs in another file`);
+        if (encodeName(key) + KEY_SUFFIX !== name) {
+          throw new StorageCorruptionError(file, `holds key ${key}, which belongs in another file`);
+        }
         store.entries.set(key, { revision, json: JSON.stringify(value) });
         store.highWater = Math.max(store.highWater, revision);
       }
@@ -93,7 +95,9 @@ export class LocalMetadataStore implements MetadataStore {
       checkExpected(expectedRevision);
       const json = JSON.stringify(value);
       if (json === undefined) throw new TypeError('a metadata value must be JSON-serializable');
-      if (Buffer.byteLength(json) > MAX_META_VALUE_BYTES) throw new RangeError(`metadata value larger than ${MAX_META_VALUE_BYTES} bytes`);
+      if (Buffer.byteLength(json) > MAX_META_VALUE_BYTES) {
+        throw new RangeError(`metadata value larger than ${MAX_META_VALUE_BYTES} bytes`);
+      }
       this.checkRevision(key, expectedRevision);
       const revision = ++this.highWater;
       await writeFileAtomic(this.fileOf(key), encodeFile(key, revision, json), this.sync);

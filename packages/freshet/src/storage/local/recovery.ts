@@ -84,7 +84,8 @@ async function openSealed(dir: string, base: number, nextBase: number): Promise<
   const stat = await fs.stat(path.join(dir, segmentFileName(base)));
   const end = base + stat.size;
   if (end > nextBase) {
-    throw new StorageCorruptionError(segmentFileName(base), `segment overlaps the next one (ends at ${end}, next starts at ${nextBase})`);
+    const problem = `segment overlaps the next one (ends at ${end}, next starts at ${nextBase})`;
+    throw new StorageCorruptionError(segmentFileName(base), problem);
   }
   return new Segment(dir, base, end, true);
 }

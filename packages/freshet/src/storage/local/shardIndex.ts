@@ -43,6 +43,13 @@ export const INDEX_HEADER_BYTES = 48;
 export const INDEX_DIRECTORY_ENTRY_BYTES = 32;
 export const INDEX_ENTRY_BYTES = 24;
 
+export interface ChunkColumns {
+  positions: Float64Array;
+  lengths: Uint32Array;
+  counts: Uint32Array;
+  arrivals: Float64Array;
+}
+
 /** The chunks of one shard within one segment, in position order (so arrival order too). */
 export class ChunkList {
   positions: Float64Array;
@@ -52,7 +59,7 @@ export class ChunkList {
   size: number;
   private readonly frozen: boolean;
 
-  constructor(capacity = 8, columns?: { positions: Float64Array; lengths: Uint32Array; counts: Uint32Array; arrivals: Float64Array }) {
+  constructor(capacity = 8, columns?: ChunkColumns) {
     if (columns) {
       this.positions = columns.positions;
       this.lengths = columns.lengths;

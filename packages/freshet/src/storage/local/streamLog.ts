@@ -288,7 +288,8 @@ export class LocalStreamLog implements StreamLog {
     let offset = 0;
     for (const chunk of chunks) {
       chunk.position = start + offset;
-      chunk.length = encodeChunk(buf, offset, { shard: chunk.shard, position: chunk.position, arrivalMs }, chunk.appends, chunk.start, chunk.end, chunk.payloadBytes);
+      const header = { shard: chunk.shard, position: chunk.position, arrivalMs };
+      chunk.length = encodeChunk(buf, offset, header, chunk.appends, chunk.start, chunk.end, chunk.payloadBytes);
       offset += chunk.length;
     }
     assert(offset === totalBytes, 'the batch buffer is filled exactly');
@@ -301,7 +302,8 @@ export class LocalStreamLog implements StreamLog {
   private activeIsFull(incomingBytes: number, incomingChunks: number): boolean {
     const size = this.writtenEnd - this.active.base;
     if (size === 0) return false; // a segment always takes at least one batch
-    return size + incomingBytes > this.config.segmentBytes || this.activeChunksWritten + incomingChunks > this.config.maxChunksPerSegment;
+    const fullBytes = size + incomingBytes > this.config.segmentBytes;
+    return fullBytes || this.activeChunksWritten + incomingChunks > this.config.maxChunksPerSegment;
   }
 
   /** Never rejects: a failed sync fails the log and rejects the batch. */
@@ -360,13 +362,14 @@ export class LocalStreamLog implements StreamLog {
 
   /**
    * Seals the active segment (writes its index file) and starts a new one at the committed end.
-   * The caller holds the mutex and nothing is written uncommitted. A crash between the steps is harmless: a missing index is rebuilt,
-   * an index beside the last segment is discarded.
+   * The caller holds the mutex, and every written batch is committed. A crash between the steps
+   * is harmless: a missing index is rebuilt, an index beside the last segment is discarded.
    */
   private async roll(): Promise<void> {
     const sealing = this.active;
     const index = sealing.index!;
-    assert(!sealing.isEmpty && sealing.end === this.committedEnd && this.writtenEnd === this.committedEnd, 'roll a non-empty, fully committed segment');
+    const committed = sealing.end === this.committedEnd && this.writtenEnd === this.committedEnd;
+    assert(!sealing.isEmpty && committed, 'roll a non-empty, fully committed segment');
     const sync = this.config.fsync === 'always';
     await writeFileAtomic(sealing.indexPath, encodeIndexFile(sealing.base, sealing.end, index), sync);
     const next = new Segment(this.config.dir, sealing.end, sealing.end, false);
