@@ -430,7 +430,11 @@ export class ControlPlane {
   }
 
   private initialShardCount(mode: 'PROVISIONED' | 'ON_DEMAND', shardCount: number | undefined): number {
-    if (mode === 'ON_DEMAND') return shardCount ?? LIMITS.onDemandInitialShards;
+    if (mode === 'ON_DEMAND') {
+      // AWS's answer to both at once (as CloudFormation users have reported it).
+      if (shardCount !== undefined) throw invalidArgument('ShardCount is not expected when StreamMode=ON_DEMAND');
+      return LIMITS.onDemandInitialShards;
+    }
     if (shardCount === undefined) {
       throw invalidArgument('ShardCount is required for streams in PROVISIONED mode.');
     }
