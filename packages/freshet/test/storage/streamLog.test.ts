@@ -195,6 +195,23 @@ describe('record store', () => {
     }
   });
 
+  it('open while the log is closing waits for the close and opens it afresh', async () => {
+    const { storage, dataDir } = await openTemp();
+    try {
+      const log = await storage.records.open('s');
+      const appended = log.append(0, [record('k', 'before close')]);
+      const closing = log.close();
+      const reopened = await storage.records.open('s');
+      await closing;
+      await appended;
+      assert.notEqual(reopened, log);
+      assert.deepEqual((await readAll(reopened, 0)).map(text), ['before close']);
+    } finally {
+      await storage.close();
+      removeDir(dataDir);
+    }
+  });
+
   it('close flushes appends still pending, and they are there after reopening', async () => {
     const { storage, dataDir } = await openTemp({ fsync: 'always' });
     const log = await storage.records.open('s');

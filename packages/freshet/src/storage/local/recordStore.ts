@@ -50,7 +50,8 @@ export class LocalRecordStore implements RecordStore {
     if (problem) return Promise.reject(problem);
     if (this.destroying.has(id)) return Promise.reject(new Error(`stream log ${id} is being destroyed`));
     const existing = this.logs.get(id);
-    if (existing) return existing;
+    // The same log while it is open; one being closed is reopened once its close completes.
+    if (existing) return existing.then((log) => (log.isClosing ? log.close().then(() => this.open(id)) : log));
     const opening: Promise<LocalStreamLog> = LocalStreamLog.open({
       ...this.config,
       dir: this.dirOf(id),
@@ -83,16 +84,14 @@ export class LocalRecordStore implements RecordStore {
     }
   }
 
+  /** Closes every open log (flushing its pending appends); a log that failed to open is skipped. */
   async close(): Promise<void> {
     this.closing = true;
-    const logs = [...this.logs.values()];
-    const results = await Promise.allSettled(logs.map(async (log) => (await log).close()));
-    const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
-    if (failed && logs.length > 0) {
-      // A log that failed to open has nothing to close; any other failure is worth reporting.
-      const opened = await Promise.allSettled(logs);
-      if (opened.every((r) => r.status === 'fulfilled')) throw failed.reason;
-    }
+    const opened = await Promise.allSettled([...this.logs.values()]);
+    const logs = opened.flatMap((result) => (result.status === 'fulfilled' ? [result.value] : []));
+    const closed = await Promise.allSettled(logs.map((log) => log.close()));
+    const failed = closed.find((result): result is PromiseRejectedResult => result.status === 'rejected');
+    if (failed) throw failed.reason;
   }
 
   private dirOf(id: string): string {

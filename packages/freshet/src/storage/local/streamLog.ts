@@ -675,6 +675,11 @@ export class LocalStreamLog implements StreamLog {
     }
   }
 
+  /** True once close() was called. */
+  get isClosing(): boolean {
+    return this.closing;
+  }
+
   private assertOpen(): void {
     if (this.closing) throw new Error('stream log is closed');
   }
