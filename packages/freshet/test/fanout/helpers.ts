@@ -81,11 +81,18 @@ export interface Collected {
 export async function collect(
   client: KinesisClient,
   input: { ConsumerARN: string; ShardId: string; StartingPosition: StartingPosition },
-  options: { until?: (c: Collected) => boolean; timeoutMs?: number; onEvent?: (event: SubscribeToShardEvent) => Promise<void> | void } = {},
+  options: {
+    until?: (c: Collected) => boolean;
+    timeoutMs?: number;
+    onEvent?: (event: SubscribeToShardEvent) => Promise<void> | void;
+    /** Stops collecting (as `until` would) when it fires. */
+    stop?: AbortSignal;
+  } = {},
 ): Promise<Collected> {
   const collected: Collected = { events: [], records: [], endedByServer: false };
   const abort = new AbortController();
   const timer = setTimeout(() => abort.abort(), options.timeoutMs ?? 15_000);
+  options.stop?.addEventListener('abort', () => abort.abort(), { once: true });
   try {
     const out = await subscribeRetryingInUse(client, input, abort.signal);
     let stopped = false;
