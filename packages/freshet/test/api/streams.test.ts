@@ -63,6 +63,7 @@ describe('streams (instant transitions)', () => {
     const before = Date.now();
     const created = await kinesis.send(new CreateStreamCommand({ StreamName: name, ShardCount: 3 }));
     assert.equal(created.$metadata.httpStatusCode, 200);
+    assert.match(created.$metadata.requestId ?? '', /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
     await waitForStatus(kinesis, name, 'ACTIVE');
     const { StreamDescription: d } = await kinesis.send(new DescribeStreamCommand({ StreamName: name }));
     assert.ok(d);

@@ -37,8 +37,9 @@ export async function rejects(call: Promise<unknown>, expected: ExpectedError): 
     if (err instanceof assert.AssertionError) throw err;
     failure = err;
   }
-  const err = failure as Error & { $metadata?: { httpStatusCode?: number } };
+  const err = failure as Error & { $metadata?: { httpStatusCode?: number; requestId?: string } };
   assert.equal(err.name, expected.name, `error type (message: ${err.message})`);
+  assert.match(err.$metadata?.requestId ?? '', /^[0-9a-f-]{36}$/, 'the error answer carries x-amzn-RequestId');
   if (typeof expected.message === 'string') assert.equal(err.message, expected.message);
   else if (expected.message) assert.match(err.message, expected.message);
   if (expected.status !== undefined) assert.equal(err.$metadata?.httpStatusCode, expected.status);
