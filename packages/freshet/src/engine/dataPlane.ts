@@ -5,7 +5,7 @@
  */
 import { expiredIterator, invalidArgument, resourceNotFound } from '../protocol/errors.js';
 import type * as Shapes from '../protocol/shapes.generated.js';
-import type { RecordInput } from '../storage/types.js';
+import { StorageOverloadedError, type RecordInput } from '../storage/types.js';
 import type { LiveStream, StreamCatalog } from './catalog.js';
 import { addressOf, findStream, streamNotFound, type RequestContext, type StreamReference } from './context.js';
 import type { ControlPlane } from './controlPlane.js';
@@ -169,6 +169,11 @@ export class DataPlane {
     this.autoscaler.record(live, shardIndex, records);
     try {
       return await live.log.append(shardIndex, records);
+    } catch (err) {
+      // The disk is behind by more than the storage lets queue: throttle, as AWS does when a
+      // shard is over capacity, so producers back off and retry.
+      if (err instanceof StorageOverloadedError) throw this.limits.shardRateExceeded(live.state, shardIndex);
+      throw err;
     } finally {
       const remaining = live.appending.get(shardIndex)! - 1;
       if (remaining === 0) live.appending.delete(shardIndex);

@@ -105,3 +105,14 @@ export interface RecordStore {
   destroy(id: string): Promise<void>;
   close(): Promise<void>;
 }
+
+/**
+ * Too many appends are waiting for the disk; the caller should back off and retry. Any engine may
+ * throw it from `append`; the data plane answers it as AWS answers overload (throttling).
+ */
+export class StorageOverloadedError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'StorageOverloadedError';
+  }
+}

@@ -1,18 +1,11 @@
 /** Errors of the local storage engine. */
+export { StorageOverloadedError } from '../types.js';
 
 /** A checksum or structure check failed: the bytes on disk are not what Freshet wrote. */
 export class StorageCorruptionError extends Error {
   constructor(readonly file: string, message: string) {
     super(`corrupt storage file ${file}: ${message}`);
     this.name = 'StorageCorruptionError';
-  }
-}
-
-/** Too many appends are waiting for the disk; the caller should back off and retry. */
-export class StorageOverloadedError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'StorageOverloadedError';
   }
 }
 
