@@ -3,7 +3,7 @@
  * no per-record allocation beyond what the output needs, one append per shard per request, and
  * group commit below (appends issued in one event-loop turn share one write and one sync).
  */
-import { expiredIterator, invalidArgument, resourceNotFound } from '../protocol/errors.js';
+import { expiredIterator, invalidArgument, KinesisError, resourceNotFound } from '../protocol/errors.js';
 import type * as Shapes from '../protocol/shapes.generated.js';
 import { StorageOverloadedError, type RecordInput } from '../storage/types.js';
 import type { LiveStream, StreamCatalog } from './catalog.js';
@@ -66,10 +66,22 @@ export class DataPlane {
   async putRecords(ctx: RequestContext, input: Shapes.PutRecordsInput): Promise<Shapes.PutRecordsOutput> {
     const live = this.writableStream(ctx, input);
     const results = new Array<Shapes.PutRecordsResultEntry>(input.Records.length);
-    const { batches, failed } = this.routeRecords(live, input.Records, results);
+    const routed = this.routeRecords(live, input.Records, results);
+    let failed = routed.failed;
     await Promise.all(
-      batches.map(async ({ shard, positions, records }) => {
-        const appended = await this.append(live, shard.index, records);
+      routed.batches.map(async ({ shard, positions, records }) => {
+        let appended;
+        try {
+          appended = await this.append(live, shard.index, records);
+        } catch (err) {
+          // A throttled shard fails its own records only, as AWS reports them.
+          if (!(err instanceof KinesisError) || err.code !== 'ProvisionedThroughputExceededException') throw err;
+          for (const position of positions) {
+            results[position] = { ErrorCode: err.code, ErrorMessage: err.message };
+          }
+          failed += positions.length;
+          return;
+        }
         const sequenceNumbers = encodeSequenceRun(shard.index, appended.firstCursor, records.length);
         const shardId = shardIdOf(shard.index);
         for (let i = 0; i < positions.length; i++) {
