@@ -272,7 +272,8 @@ describe('stream configuration (timed transitions)', () => {
   let kinesis: KinesisClient;
 
   before(async () => {
-    server = await startServer({ args: ['--update-stream-ms', '300'] });
+    // Long enough that the checks made while UPDATING finish inside it, even on a busy machine.
+    server = await startServer({ args: ['--update-stream-ms', '1500'] });
     kinesis = kinesisClient(server.url);
   });
   after(async () => {

@@ -364,7 +364,8 @@ describe('streams (timed transitions)', () => {
   let kinesis: KinesisClient;
 
   before(async () => {
-    server = await startServer({ args: ['--create-stream-ms', '400', '--delete-stream-ms', '400', '--update-stream-ms', '400'] });
+    // Long enough that the checks made while CREATING or DELETING finish inside it, even on a busy machine.
+    server = await startServer({ args: ['--create-stream-ms', '1500', '--delete-stream-ms', '1500', '--update-stream-ms', '1500'] });
     kinesis = kinesisClient(server.url);
   });
   after(async () => {
