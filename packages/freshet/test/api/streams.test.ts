@@ -20,13 +20,17 @@ import {
   ListShardsCommand,
   ListStreamsCommand,
   ListTagsForStreamCommand,
+  MergeShardsCommand,
   PutRecordCommand,
   PutRecordsCommand,
   RemoveTagsFromStreamCommand,
+  SplitShardCommand,
   StartStreamEncryptionCommand,
   StopStreamEncryptionCommand,
   UpdateMaxRecordSizeCommand,
+  UpdateShardCountCommand,
   UpdateStreamModeCommand,
+  UpdateStreamWarmThroughputCommand,
   type KinesisClient,
 } from '@aws-sdk/client-kinesis';
 import { startServer, type TestServer } from '../helpers/server.js';
@@ -202,9 +206,31 @@ describe('streams (instant transitions)', () => {
     await kinesis.send(new StopStreamEncryptionCommand({ ...ref, EncryptionType: 'KMS', KeyId: 'alias/aws/kinesis' }));
     await waitForStatus(kinesis, name, 'ACTIVE');
 
+    const openShards = async () => (await kinesis.send(new DescribeStreamSummaryCommand(ref))).StreamDescriptionSummary!.OpenShardCount;
+    const scaled = await kinesis.send(new UpdateShardCountCommand({ ...ref, TargetShardCount: 4, ScalingType: 'UNIFORM_SCALING' }));
+    assert.equal(scaled.StreamARN, arn);
+    await waitForStatus(kinesis, name, 'ACTIVE');
+    assert.equal(await openShards(), 4);
+    const open = (await kinesis.send(new ListShardsCommand({ ...ref, ShardFilter: { Type: 'AT_LATEST' } }))).Shards!;
+    const [first, second] = open;
+    const middle = (BigInt(first!.HashKeyRange!.StartingHashKey!) + BigInt(first!.HashKeyRange!.EndingHashKey!)) / 2n;
+    await kinesis.send(new SplitShardCommand({ ...ref, ShardToSplit: first!.ShardId, NewStartingHashKey: middle.toString() }));
+    await waitForStatus(kinesis, name, 'ACTIVE');
+    assert.equal(await openShards(), 5);
+    const afterSplit = (await kinesis.send(new ListShardsCommand({ ...ref, ShardFilter: { Type: 'AT_LATEST' } }))).Shards!;
+    const lowChild = afterSplit.find((s) => s.HashKeyRange!.StartingHashKey === first!.HashKeyRange!.StartingHashKey)!;
+    const highChild = afterSplit.find((s) => s.HashKeyRange!.StartingHashKey === middle.toString())!;
+    await kinesis.send(new MergeShardsCommand({ ...ref, ShardToMerge: lowChild.ShardId, AdjacentShardToMerge: highChild.ShardId }));
+    await waitForStatus(kinesis, name, 'ACTIVE');
+    assert.equal(await openShards(), 4);
+    assert.ok(second);
+
     await kinesis.send(new UpdateMaxRecordSizeCommand({ ...ref, MaxRecordSizeInKiB: 2048 }));
     await waitForStatus(kinesis, name, 'ACTIVE');
     await kinesis.send(new UpdateStreamModeCommand({ ...ref, StreamModeDetails: { StreamMode: 'ON_DEMAND' } }));
+    await waitForStatus(kinesis, name, 'ACTIVE');
+    const warm = await kinesis.send(new UpdateStreamWarmThroughputCommand({ ...ref, WarmThroughputMiBps: 10 }));
+    assert.equal(warm.StreamARN, arn);
     await waitForStatus(kinesis, name, 'ACTIVE');
 
     await kinesis.send(new DeleteStreamCommand(ref));
