@@ -227,6 +227,48 @@ describe('GetShardIterator and GetRecords', () => {
     }
   });
 
+  it('returns at most 10,000 records and 10 MiB a call', async () => {
+    const name = uniqueName('caps');
+    await createActiveStream(kinesis, { StreamName: name, ShardCount: 2 });
+    // Shard 0: 10,001 small records.
+    for (let sent = 0; sent < 10_001; sent += 500) {
+      const n = Math.min(500, 10_001 - sent);
+      await kinesis.send(
+        new PutRecordsCommand({
+          StreamName: name,
+          Records: Array.from({ length: n }, (_, i) => ({ PartitionKey: 'p', ExplicitHashKey: '0', Data: Buffer.from(`s${sent + i}`) })),
+        }),
+      );
+    }
+    const small = await kinesis.send(
+      new GetRecordsCommand({ ShardIterator: await iterator({ StreamName: name, ShardId: SHARD0, ShardIteratorType: 'TRIM_HORIZON' }) }),
+    );
+    assert.equal(small.Records!.length, 10_000);
+    assert.equal(text(small.Records![9_999]!.Data), 's9999');
+    const rest = await kinesis.send(new GetRecordsCommand({ ShardIterator: small.NextShardIterator }));
+    assert.deepEqual(rest.Records!.map((r) => text(r.Data)), ['s10000']);
+
+    // Shard 1: twelve records of 1 MiB (data plus partition key).
+    const MiB = 1024 * 1024;
+    const big = Array.from({ length: 12 }, (_, i) => Buffer.alloc(MiB - 1, i));
+    for (const data of big) {
+      await kinesis.send(new PutRecordCommand({ StreamName: name, PartitionKey: 'q', ExplicitHashKey: (2n ** 127n).toString(), Data: data }));
+    }
+    let shardIterator = await iterator({ StreamName: name, ShardId: SHARD1, ShardIteratorType: 'TRIM_HORIZON' });
+    const counts: number[] = [];
+    let read = 0;
+    while (read < big.length) {
+      const page = await kinesis.send(new GetRecordsCommand({ ShardIterator: shardIterator }));
+      const bytes = page.Records!.reduce((n, r) => n + r.Data!.length + r.PartitionKey!.length, 0);
+      assert.ok(bytes <= 10 * MiB, `a GetRecords answer holds ${bytes} bytes`);
+      for (const record of page.Records!) assert.ok(Buffer.from(record.Data!).equals(big[read++]!));
+      counts.push(page.Records!.length);
+      shardIterator = page.NextShardIterator!;
+      assert.ok(counts.length < 10, `pages so far: ${counts.join(', ')}`);
+    }
+    assert.ok(counts.length >= 2, `12 MiB take more than one call (pages: ${counts.join(', ')})`);
+  });
+
   it('gives arrival timestamps of the time the record was accepted', async () => {
     const name = uniqueName('arrival');
     await createActiveStream(kinesis, { StreamName: name, ShardCount: 1 });
