@@ -147,27 +147,38 @@ export interface DecodedMessage {
  * messages and keeps the rest. Throws on a bad CRC or length, as a client must.
  */
 export class EventStreamDecoder {
-  private pending: Buffer = Buffer.alloc(0);
+  /** Received bytes not yet decoded: joined only once they hold a whole message. */
+  private chunks: Buffer[] = [];
+  private length = 0;
 
   push(chunk: Buffer): DecodedMessage[] {
-    this.pending = this.pending.length === 0 ? chunk : Buffer.concat([this.pending, chunk]);
+    this.chunks.push(chunk);
+    this.length += chunk.length;
     const messages: DecodedMessage[] = [];
-    while (this.pending.length >= PRELUDE_BYTES) {
-      const total = this.pending.readUInt32BE(0);
-      if (this.pending.readUInt32BE(8) !== crc32(this.pending.subarray(0, 8))) {
-        throw new Error('event stream: prelude CRC mismatch');
-      }
+    while (this.length >= PRELUDE_BYTES) {
+      if (this.chunks[0]!.length < PRELUDE_BYTES) this.join();
+      const head = this.chunks[0]!;
+      const total = head.readUInt32BE(0);
+      if (head.readUInt32BE(8) !== crc32(head.subarray(0, 8))) throw new Error('event stream: prelude CRC mismatch');
       if (total < PRELUDE_BYTES + TRAILER_BYTES) throw new Error(`event stream: bad message length ${total}`);
-      if (this.pending.length < total) break;
-      messages.push(decodeMessage(this.pending.subarray(0, total)));
-      this.pending = this.pending.subarray(total);
+      if (this.length < total) break;
+      if (head.length < total) this.join();
+      const joined = this.chunks[0]!;
+      messages.push(decodeMessage(joined.subarray(0, total)));
+      if (joined.length === total) this.chunks.shift();
+      else this.chunks[0] = joined.subarray(total);
+      this.length -= total;
     }
     return messages;
   }
 
   /** Bytes received that do not yet make a whole message. */
   get buffered(): number {
-    return this.pending.length;
+    return this.length;
+  }
+
+  private join(): void {
+    this.chunks = [Buffer.concat(this.chunks, this.length)];
   }
 }
 

@@ -20,12 +20,12 @@ import { EventStreamDecoder, type DecodedMessage } from '../../src/protocol/even
 import { startServer, type TestServer } from '../helpers/server.js';
 
 /** A server whose consumers become ACTIVE (and go away) at once, with extra CLI arguments. */
-export function startFanoutServer(args: string[] = []): Promise<TestServer> {
+export function startFanoutServer(args: string[] = [], dataDir?: string): Promise<TestServer> {
   const defaults = ['--register-consumer-ms', '0', '--deregister-consumer-ms', '0'];
   const given = new Set(args.filter((arg) => arg.startsWith('--')));
   const extra: string[] = [];
   for (let i = 0; i < defaults.length; i += 2) if (!given.has(defaults[i]!)) extra.push(defaults[i]!, defaults[i + 1]!);
-  return startServer({ args: [...args, ...extra] });
+  return startServer({ args: [...args, ...extra], ...(dataDir ? { dataDir } : {}) });
 }
 
 /** Registers a consumer and waits until it is ACTIVE; returns its ARN. */
@@ -145,6 +145,13 @@ export function numbered(count: number, prefix = 'r', from = 0): string[] {
 
 export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
+export interface RawEvent {
+  Records: Array<{ Data: string; SequenceNumber: string; PartitionKey: string }>;
+  ContinuationSequenceNumber?: string;
+  MillisBehindLatest: number;
+  ChildShards?: unknown[];
+}
+
 /** A SubscribeToShard over a raw HTTP/2 stream: the test decides when (and whether) to read. */
 export class RawSubscription {
   readonly session: ClientHttp2Session;
@@ -155,6 +162,8 @@ export class RawSubscription {
   headers: Record<string, unknown> = {};
   bytes = 0;
   ended = false;
+  private readonly parsed: RawEvent[] = [];
+  private readonly data: string[] = [];
   private waiters: Array<() => void> = [];
 
   constructor(url: string, input: object, contentType = 'application/x-amz-json-1.1', body?: Buffer) {
@@ -174,7 +183,18 @@ export class RawSubscription {
     });
     this.stream.on('data', (chunk: Buffer) => {
       this.bytes += chunk.length;
-      this.messages.push(...this.decoder.push(chunk));
+      for (const message of this.decoder.push(chunk)) {
+        const isEvent = message.headers[':event-type'] === 'SubscribeToShardEvent';
+        if (isEvent && message.headers[':content-type'] === 'application/json') {
+          const event = JSON.parse(message.payload.toString('utf8')) as RawEvent;
+          this.parsed.push(event);
+          for (const record of event.Records) this.data.push(Buffer.from(record.Data, 'base64').toString('utf8'));
+          // Big payloads are not kept twice.
+          this.messages.push({ headers: message.headers, payload: Buffer.alloc(0) });
+        } else {
+          this.messages.push(message);
+        }
+      }
       this.notify();
     });
     this.stream.on('end', () => {
@@ -188,13 +208,14 @@ export class RawSubscription {
     this.stream.end(body ?? Buffer.from(JSON.stringify(input)));
   }
 
-  /** Events of type SubscribeToShardEvent with JSON payloads, parsed. */
-  events(): Array<{ Records: Array<{ Data: string; SequenceNumber: string }>; ContinuationSequenceNumber?: string; ChildShards?: unknown[] }> {
-    return this.messages.filter((m) => m.headers[':event-type'] === 'SubscribeToShardEvent').map((m) => JSON.parse(m.payload.toString('utf8')));
+  /** Events of type SubscribeToShardEvent with JSON payloads, parsed as they arrive. */
+  events(): RawEvent[] {
+    return this.parsed;
   }
 
+  /** The data of every record received so far, as UTF-8. */
   records(): string[] {
-    return this.events().flatMap((e) => e.Records.map((r) => Buffer.from(r.Data, 'base64').toString('utf8')));
+    return this.data;
   }
 
   async waitFor(check: () => boolean, what: string, timeoutMs = 15_000): Promise<void> {
