@@ -10,6 +10,7 @@ import { parseCborBody, cborReaderOf, cborWriterOf, CborSink, encodeCborTextMap 
 import { KinesisError, serializationError } from './errors.js';
 import { jsonReaderOf, jsonWriterOf, parseJsonBody } from './json.js';
 import { inputShapeName, model, outputShapeName } from './model.js';
+import { readPutRecordsJson } from './putRecordsJson.js';
 import { compileAllValidators, validateInput } from './validation.js';
 import type { OperationName, OperationShapes } from './shapes.generated.js';
 
@@ -29,6 +30,13 @@ export function decodeInput<Op extends OperationName>(
 ): OperationShapes[Op]['input'] {
   // AWS answers an empty body with a SerializationException that has no message.
   if (body.length === 0) throw serializationError();
+  if (op === 'PutRecords' && format === 'json') {
+    const input = readPutRecordsJson(body);
+    if (input) {
+      validateInput(op, input);
+      return input as OperationShapes[Op]['input'];
+    }
+  }
   const parsed = format === 'cbor' ? parseCborBody(body) : parseJsonBody(body);
   const shapeName = inputShapeName(op);
   if (!shapeName) return {} as OperationShapes[Op]['input'];

@@ -177,7 +177,7 @@ export function decodeBase64Strictly(text: string): Buffer {
  * any of those shortens the output; it also accepts base64url's '-' and '_', checked apart; and
  * a non-canonical final quantum ('QR==' decodes like 'QQ==') shows by re-encoding the last bytes.
  */
-function isCanonicalBase64(text: string, bytes: Buffer): boolean {
+export function isCanonicalBase64(text: string, bytes: Buffer): boolean {
   if (text.length === 0) return true;
   const padding = text.endsWith('==') ? 2 : text.endsWith('=') ? 1 : 0;
   if (bytes.length !== (text.length / 4) * 3 - padding) return false;
