@@ -162,6 +162,8 @@ export class RawSubscription {
   headers: Record<string, unknown> = {};
   bytes = 0;
   ended = false;
+  /** The body of a response other than 200. */
+  errorBody = Buffer.alloc(0);
   private readonly parsed: RawEvent[] = [];
   private readonly data: string[] = [];
   private waiters: Array<() => void> = [];
@@ -183,6 +185,10 @@ export class RawSubscription {
     });
     this.stream.on('data', (chunk: Buffer) => {
       this.bytes += chunk.length;
+      if (this.status !== 200) {
+        this.errorBody = Buffer.concat([this.errorBody, chunk]);
+        return this.notify();
+      }
       for (const message of this.decoder.push(chunk)) {
         const isEvent = message.headers[':event-type'] === 'SubscribeToShardEvent';
         if (isEvent && message.headers[':content-type'] === 'application/json') {
