@@ -26,7 +26,10 @@ export class KinesisHttp {
     this.hostname = url.hostname;
     this.port = Number(url.port);
     this.host = url.host;
-    this.agent = new http.Agent({ keepAlive: true, maxSockets, maxFreeSockets: maxSockets });
+    // FIFO reuse keeps every pooled connection busy: with LIFO (Node's default) some sit idle past
+    // the server's keep-alive timeout (5 s in Node) and a request sent as the server closes one
+    // fails with ECONNRESET, which is the client's doing, not the server's.
+    this.agent = new http.Agent({ keepAlive: true, maxSockets, maxFreeSockets: maxSockets, scheduling: 'fifo' });
   }
 
   /** A signed request ready to send any number of times. `input` is an object or a pre-serialized Buffer. */
