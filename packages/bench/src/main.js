@@ -6,7 +6,8 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { runJob } from './load/run-job.js';
 import { describeMachine } from './machine.js';
-import { printScenario, writeJson } from './report.js';
+import { printScenario, table, writeJson } from './report.js';
+import { GOAL_COLUMNS, checkGoals } from './goals.js';
 import { FreshetTarget } from './targets/freshet.js';
 import { KinesaliteTarget, KinesisLocalTarget } from './targets/peers.js';
 import { OPT_IN, SCENARIOS } from './scenarios/index.js';
@@ -115,6 +116,8 @@ async function main() {
     await stopAll();
   }
   run.finishedAt = new Date().toISOString();
+  run.goals = checkGoals(run);
+  console.log(`\n## Goals (issue 7)\n\n${table(GOAL_COLUMNS, run.goals)}`);
   console.log(`\nJSON: ${writeJson(options.out, run)}`);
 }
 

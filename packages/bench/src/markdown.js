@@ -4,6 +4,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { SCENARIOS } from './scenarios/index.js';
+import { GOAL_COLUMNS, checkGoals } from './goals.js';
 import { repoRoot } from './util/repo.js';
 
 const path = process.argv[2] ?? join(repoRoot, 'bench-results', 'latest.json');
@@ -19,15 +20,20 @@ console.log(`Run of ${run.startedAt} (${run.quick ? 'quick' : 'full'}), commit \
 console.log('| target | version | durability of an acknowledged record |\n| --- | --- | --- |');
 for (const target of run.targets) console.log(`| ${target.name} | ${target.version} | ${target.unavailable ? `not run: ${target.unavailable}` : target.durability} |`);
 console.log('');
+function markdownTable(columns, rows) {
+  console.log(`| ${columns.map((c) => c.label).join(' | ')} |`);
+  console.log(`|${columns.map((c) => (c.format ? ' ---: ' : ' --- ')).join('|')}|`);
+  for (const row of rows) console.log(`| ${columns.map((c) => cell(c, row)).join(' | ')} |`);
+}
+
+console.log('#### Goals\n');
+markdownTable(GOAL_COLUMNS, checkGoals(run));
+console.log('');
 for (const scenario of SCENARIOS) {
   const result = run.scenarios[scenario.id];
   if (!result) continue;
   console.log(`#### ${scenario.title}\n`);
-  if (result.rows.length) {
-    console.log(`| ${scenario.columns.map((c) => c.label).join(' | ')} |`);
-    console.log(`|${scenario.columns.map((c, i) => (i === 0 ? ' --- ' : ' ---: ')).join('|')}|`);
-    for (const row of result.rows) console.log(`| ${scenario.columns.map((c) => cell(c, row)).join(' | ')} |`);
-  }
+  if (result.rows.length) markdownTable(scenario.columns, result.rows);
   for (const failure of result.failures) console.log(`\n${failure.target}: not measured: ${failure.reason}`);
   console.log('');
 }
