@@ -175,16 +175,21 @@ export function decodeBase64Strictly(text: string): Buffer {
  * re-encoding and comparing would tell, without re-encoding whole records (this runs for every
  * record of every PutRecords). Node skips characters outside the alphabet and stops at '=', so
  * any of those shortens the output; it also accepts base64url's '-' and '_', checked apart; and
- * a non-canonical final quantum ('QR==' decodes like 'QQ==') shows by re-encoding the last bytes.
+ * a non-canonical final quantum ('QR==' decodes like 'QQ==') shows in the bits it leaves over.
  */
 export function isCanonicalBase64(text: string, bytes: Buffer): boolean {
   if (text.length === 0) return true;
   const padding = text.endsWith('==') ? 2 : text.endsWith('=') ? 1 : 0;
   if (bytes.length !== (text.length / 4) * 3 - padding) return false;
   if (text.includes('-') || text.includes('_')) return false;
-  const lastBytes = 3 - padding;
-  return bytes.subarray(bytes.length - lastBytes).toString('base64') === text.slice(-4);
+  // The last character before the padding carries bits past the end of the data; canonical
+  // base64 leaves them zero (4 bits before '==', 2 before '=').
+  if (padding === 0) return true;
+  const spareBits = BASE64_VALUE.indexOf(text.charAt(text.length - padding - 1)) & (padding === 2 ? 0b1111 : 0b11);
+  return spareBits === 0;
 }
+
+const BASE64_VALUE = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
 
 /** The largest time value a JS Date can hold. */
 const MAX_DATE_MS = 8.64e15;

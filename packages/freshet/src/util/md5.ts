@@ -6,11 +6,11 @@
  * test suite checks it against node:crypto on random keys.
  */
 
-const S = [
+const S = new Int32Array([
   7, 12, 17, 22, 7, 12, 17, 22, 7, 12, 17, 22, 7, 12, 17, 22, 5, 9, 14, 20, 5, 9, 14, 20, 5, 9, 14, 20, 5, 9, 14, 20,
   4, 11, 16, 23, 4, 11, 16, 23, 4, 11, 16, 23, 4, 11, 16, 23, 6, 10, 15, 21, 6, 10, 15, 21, 6, 10, 15, 21, 6, 10, 15,
   21,
-];
+]);
 const K = new Int32Array(64);
 for (let i = 0; i < 64; i++) K[i] = Math.floor(Math.abs(Math.sin(i + 1)) * 2 ** 32) | 0;
 
@@ -37,28 +37,38 @@ export function md5Utf8(text: string): Buffer {
   let c0 = 0x98badcfe | 0;
   let d0 = 0x10325476;
   for (let offset = 0; offset < padded; offset += 64) {
-    for (let i = 0; i < 16; i++) words[i] = scratch.readInt32LE(offset + i * 4);
+    for (let i = 0; i < 16; i++) {
+      const at = offset + i * 4;
+      words[i] = scratch[at]! | (scratch[at + 1]! << 8) | (scratch[at + 2]! << 16) | (scratch[at + 3]! << 24);
+    }
     let a = a0;
     let b = b0;
     let c = c0;
     let d = d0;
-    for (let i = 0; i < 64; i++) {
-      let f: number;
-      let g: number;
-      if (i < 16) {
-        f = (b & c) | (~b & d);
-        g = i;
-      } else if (i < 32) {
-        f = (d & b) | (~d & c);
-        g = (5 * i + 1) & 15;
-      } else if (i < 48) {
-        f = b ^ c ^ d;
-        g = (3 * i + 5) & 15;
-      } else {
-        f = c ^ (b | ~d);
-        g = (7 * i) & 15;
-      }
-      const sum = (a + f + K[i]! + words[g]!) | 0;
+    // The four rounds as four loops: no per-step branch on the round.
+    for (let i = 0; i < 16; i++) {
+      const sum = (a + ((b & c) | (~b & d)) + K[i]! + words[i]!) | 0;
+      a = d;
+      d = c;
+      c = b;
+      b = (b + ((sum << S[i]!) | (sum >>> (32 - S[i]!)))) | 0;
+    }
+    for (let i = 16; i < 32; i++) {
+      const sum = (a + ((d & b) | (~d & c)) + K[i]! + words[(5 * i + 1) & 15]!) | 0;
+      a = d;
+      d = c;
+      c = b;
+      b = (b + ((sum << S[i]!) | (sum >>> (32 - S[i]!)))) | 0;
+    }
+    for (let i = 32; i < 48; i++) {
+      const sum = (a + (b ^ c ^ d) + K[i]! + words[(3 * i + 5) & 15]!) | 0;
+      a = d;
+      d = c;
+      c = b;
+      b = (b + ((sum << S[i]!) | (sum >>> (32 - S[i]!)))) | 0;
+    }
+    for (let i = 48; i < 64; i++) {
+      const sum = (a + (c ^ (b | ~d)) + K[i]! + words[(7 * i) & 15]!) | 0;
       a = d;
       d = c;
       c = b;
