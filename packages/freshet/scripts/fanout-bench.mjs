@@ -309,11 +309,14 @@ async function throughputRun(url, label, count, mode) {
   const stream = await createStream(setup);
   const records = await writeBacklog(setup, stream);
   const arns = mode === 'fanout' ? await registerConsumers(setup, stream.arn, count) : [];
-  const readers = Array.from({ length: count }, () => client(url, mode === 'poll'));
+  // SDK defaults here: shared connections carrying several ~14 MB GetRecords answers at once made
+  // the (CPU-bound) client reset its own streams (NGHTTP2_ENHANCE_YOUR_CALM) with 20 readers.
+  const readers = Array.from({ length: count }, () => client(url));
   let got = 0;
   const target = records * count;
   const abort = new AbortController();
   setMaxListeners(0, abort.signal); // one signal for every subscription loop
+  const cpuBefore = { client: process.cpuUsage(), server: serverPid ? cpuMsOf(serverPid) : 0 };
   const started = performance.now();
   const running = () => got < target;
   const onRecords = (list) => (got += list.length);
@@ -329,13 +332,18 @@ async function throughputRun(url, label, count, mode) {
   }
   while (running()) await sleep(5);
   const seconds = (performance.now() - started) / 1000;
+  const clientCpu = process.cpuUsage(cpuBefore.client);
+  const cpu = {
+    client: (clientCpu.user + clientCpu.system) / 1000 / (seconds * 1000),
+    server: serverPid ? (cpuMsOf(serverPid) - cpuBefore.server) / (seconds * 1000) : undefined,
+  };
   abort.abort();
   await Promise.allSettled(loops);
   for (const reader of readers) reader.destroy();
   await setup.send(new DeleteStreamCommand({ StreamName: stream.name, EnforceConsumerDeletion: true }));
   setup.destroy();
   const mib = (records * RECORD_BYTES * count) / (1024 * 1024);
-  return { label, seconds, mibPerSecond: mib / seconds, recordsPerSecond: (records * count) / seconds };
+  return { label, seconds, mibPerSecond: mib / seconds, recordsPerSecond: (records * count) / seconds, cpu };
 }
 
 // ---- main --------------------------------------------------------------------------------------
@@ -373,11 +381,14 @@ for (const [label, consume] of latencyRuns) {
 }
 
 console.log(`\n2. Throughput: a backlog of ${args['backlog-mib']} MiB in ${RECORD_BYTES}-byte records, read from TRIM_HORIZON by N readers at once`);
-console.log('reader                                   seconds   MiB/s (all)   records/s (all)');
+console.log('reader                                   seconds   MiB/s (all)   records/s (all) | CPU server client');
 for (const n of CONSUMER_COUNTS) {
   for (const [mode, label] of [['fanout', `SubscribeToShard, ${n} consumer${n > 1 ? 's' : ''}`], ['poll', `GetRecords, ${n} reader${n > 1 ? 's' : ''}`]]) {
     const r = await throughputRun(url, label, n, mode);
-    console.log(`${label.padEnd(40)}${r.seconds.toFixed(2).padStart(8)}${r.mibPerSecond.toFixed(1).padStart(14)}${Math.round(r.recordsPerSecond).toString().padStart(18)}`);
+    console.log(
+      `${label.padEnd(40)}${r.seconds.toFixed(2).padStart(8)}${r.mibPerSecond.toFixed(1).padStart(14)}${Math.round(r.recordsPerSecond).toString().padStart(18)} |` +
+        ` ${r.cpu.server === undefined ? '   -' : `${Math.round(r.cpu.server * 100)}%`.padStart(5)} ${`${Math.round(r.cpu.client * 100)}%`.padStart(6)}`,
+    );
   }
 }
 
