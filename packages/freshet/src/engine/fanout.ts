@@ -130,6 +130,9 @@ export class FanOut {
         throw new KinesisError('LimitExceededException', `Rate exceeded for consumer ${arn} and shard ${shardIdOf(shardIndex)}.`);
       }
       this.lastCallMs.set(key, now);
+      if (this.lastCallMs.size > 10_000) {
+        for (const [k, at] of this.lastCallMs) if (now - at >= 1000) this.lastCallMs.delete(k);
+      }
     }
     this.checkTakeover(key, shardIndex, now);
     const position = input.StartingPosition;

@@ -5,6 +5,7 @@
  * DeleteStream with and without EnforceConsumerDeletion, ConsumerCount, tags on consumer ARNs.
  */
 import { strict as assert } from 'node:assert';
+import { rmSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import {
   DeleteStreamCommand,
@@ -204,6 +205,7 @@ describe('stream consumers (timed transitions)', () => {
   after(async () => {
     kinesis?.destroy();
     await server?.dispose();
+    if (server) rmSync(server.dataDir, { recursive: true, force: true }); // restarted on its directory
   });
 
   const statusOf = async (arn: string) =>
@@ -230,6 +232,22 @@ describe('stream consumers (timed transitions)', () => {
         return (err as Error).name === 'ResourceNotFoundException' ? true : undefined;
       }
     }, 'the consumer to be gone');
+  });
+
+  it('keeps consumers across a restart, and finishes a transition begun before it', async () => {
+    const name = uniqueName('cons');
+    const streamArn = await createActiveStream(kinesis, { StreamName: name, ShardCount: 1 });
+    const kept = await activeConsumer(kinesis, streamArn, 'kept');
+    const { Consumer } = await kinesis.send(new RegisterStreamConsumerCommand({ StreamARN: streamArn, ConsumerName: 'new' }));
+    assert.equal(Consumer!.ConsumerStatus, 'CREATING');
+    kinesis.destroy();
+    await server.stop();
+    server = await startFanoutServer(['--register-consumer-ms', '400', '--deregister-consumer-ms', '400'], server.dataDir);
+    kinesis = kinesisClient(server.url);
+    assert.equal(await statusOf(kept), 'ACTIVE');
+    await eventually(async () => ((await statusOf(Consumer!.ConsumerARN!)) === 'ACTIVE' ? true : undefined), 'ACTIVE after the restart');
+    const summary = await kinesis.send(new DescribeStreamSummaryCommand({ StreamName: name }));
+    assert.equal(summary.StreamDescriptionSummary!.ConsumerCount, 2);
   });
 
   it('allows at most 5 consumers CREATING at once', async () => {
