@@ -14,6 +14,8 @@ import {
 import { createServer as createNetServer, type Server, type Socket } from 'node:net';
 
 const HTTP2_PREFACE_START = Buffer.from('PRI ');
+const HTTP2_WINDOW_BYTES = 16 * 1024 * 1024;
+const HTTP2_CONNECTION_WINDOW_BYTES = 64 * 1024 * 1024;
 /** On close, an idle HTTP/1.1 connection is ended after this long: a request may be on its way. */
 const IDLE_GRACE_MS = 200;
 
@@ -29,9 +31,16 @@ export interface DualProtocolServer {
 
 export function createDualProtocolServer(handler: Handler): DualProtocolServer {
   const http1 = createHttp1Server({ keepAliveTimeout: 65_000, requestTimeout: 0 }, handler);
-  const http2 = createHttp2Server({}, handler);
+  // HTTP/2's default flow-control window is 64 KiB per stream and per connection: a 700 KB
+  // PutRecords body would cross it in a dozen WINDOW_UPDATE round trips. Open both wide (the
+  // body size limit still bounds what one request may send).
+  const http2 = createHttp2Server(
+    { settings: { initialWindowSize: HTTP2_WINDOW_BYTES }, maxSessionMemory: 64 },
+    handler,
+  );
   const sessions = new Set<Http2Session>();
   http2.on('session', (session) => {
+    session.setLocalWindowSize(HTTP2_CONNECTION_WINDOW_BYTES);
     sessions.add(session);
     session.once('close', () => sessions.delete(session));
   });
