@@ -10,19 +10,13 @@ import { randomUUID } from 'node:crypto';
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { encodeName, ensureDir, fsyncDir } from './files.js';
-import type { IndexCache } from './indexCache.js';
-import { LocalStreamLog } from './streamLog.js';
+import { LocalStreamLog, type StreamLogConfig } from './streamLog.js';
 import type { RecordStore, StreamLog } from '../types.js';
 
-export interface RecordStoreConfig {
+/** What every stream log is opened with, and where the stream directories live. */
+export interface RecordStoreConfig extends Omit<StreamLogConfig, 'dir' | 'onClosed'> {
   /** `<dataDir>/streams` */
   root: string;
-  fsync: 'always' | 'never';
-  segmentBytes: number;
-  maxChunksPerSegment: number;
-  now: () => number;
-  warn: (message: string) => void;
-  indexCache: IndexCache;
 }
 
 /** Destroyed logs are renamed to `.trash-*` first (atomic), then removed; leftovers go at open. */
