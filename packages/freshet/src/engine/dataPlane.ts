@@ -11,7 +11,7 @@ import { addressOf, findStream, streamNotFound, type RequestContext, type Stream
 import type { ControlPlane } from './controlPlane.js';
 import { hashKeyToBuffer, MAX_HASH_KEY, partitionKeyHash } from './hashKeys.js';
 import { LIMITS, type EngineOptions } from './options.js';
-import { decodeSequenceNumber, encodeSequenceNumber, encodeSequenceRun } from './sequenceNumbers.js';
+import { decodeSequenceNumber, encodeSequenceNumber, encodeSequenceNumbers, encodeSequenceRun } from './sequenceNumbers.js';
 import { awsUtcString, ITERATOR_TTL_MS, type ShardIteratorCodec } from './shardIterators.js';
 import { shardIdOf, shardIndexOf, type ShardState } from './shards.js';
 import type { StreamState } from './streamState.js';
@@ -150,8 +150,9 @@ export class DataPlane {
       this.limits.chargeRead(state, shard.index, read.records.reduce((n, r) => n + r.data.length + r.partitionKey.length, 0));
     }
     const encrypted = state.encryption.type === 'KMS';
-    const records: Shapes.Record[] = read.records.map((record) => ({
-      SequenceNumber: encodeSequenceNumber(shard.index, record.cursor),
+    const sequenceNumbers = encodeSequenceNumbers(shard.index, read.records.map((record) => record.cursor));
+    const records: Shapes.Record[] = read.records.map((record, i) => ({
+      SequenceNumber: sequenceNumbers[i]!,
       ApproximateArrivalTimestamp: new Date(record.arrivalMs),
       Data: record.data,
       PartitionKey: record.partitionKey,

@@ -40,6 +40,21 @@ export function encodeSequenceRun(shardIndex: number, firstCursor: bigint, count
   return out;
 }
 
+/**
+ * The sequence numbers of records read back, in order. Reads return runs of consecutive cursors
+ * (the records of one chunk), so this encodes run by run, as appends do.
+ */
+export function encodeSequenceNumbers(shardIndex: number, cursors: readonly bigint[]): string[] {
+  const out: string[] = [];
+  for (let start = 0; start < cursors.length; ) {
+    let end = start + 1;
+    while (end < cursors.length && cursors[end] === cursors[end - 1]! + 1n) end++;
+    for (const sequence of encodeSequenceRun(shardIndex, cursors[start]!, end - start)) out.push(sequence);
+    start = end;
+  }
+  return out;
+}
+
 /** Decodes a sequence number Freshet issued; undefined for anything else. */
 export function decodeSequenceNumber(sequence: string): SequencePosition | undefined {
   if (!SEQUENCE_PATTERN.test(sequence)) return undefined;

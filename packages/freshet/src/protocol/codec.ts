@@ -11,6 +11,7 @@ import { KinesisError, serializationError } from './errors.js';
 import { jsonReaderOf, jsonWriterOf, parseJsonBody } from './json.js';
 import { inputShapeName, model, outputShapeName } from './model.js';
 import { readPutRecordsJson } from './putRecordsJson.js';
+import { writeGetRecordsJson } from './getRecordsJson.js';
 import { compileAllValidators, validateInput } from './validation.js';
 import type { OperationName, OperationShapes } from './shapes.generated.js';
 
@@ -62,6 +63,7 @@ export function encodeOutput<Op extends OperationName>(
     cborWriterOf(shapeName)(output, sink);
     return sink.finish();
   }
+  if (op === 'GetRecords') return writeGetRecordsJson(output as OperationShapes['GetRecords']['output']);
   return Buffer.from(jsonWriterOf(shapeName)(output), 'utf8');
 }
 

@@ -5,6 +5,7 @@ import {
   CURSOR_LIMIT,
   decodeSequenceNumber,
   encodeSequenceNumber,
+  encodeSequenceNumbers,
   encodeSequenceRun,
 } from '../../src/engine/sequenceNumbers.js';
 
@@ -20,6 +21,17 @@ test('a run of sequence numbers is the same as encoding each one, across digit c
   );
   const nearCarry = 999_999_990n;
   assert.deepEqual(encodeSequenceRun(3, nearCarry, 20), Array.from({ length: 20 }, (_, i) => encodeSequenceNumber(3, nearCarry + BigInt(i))));
+});
+
+test('the sequence numbers of a read (runs of consecutive cursors with gaps) are each one encoded', () => {
+  const steps = fc.array(fc.oneof(fc.constant(1n), fc.bigInt({ min: 2n, max: 1n << 40n })), { maxLength: 50 });
+  fc.assert(
+    fc.property(shardIndex, cursor, steps, (shard, first, gaps) => {
+      const cursors = [first];
+      for (const gap of gaps) cursors.push((cursors[cursors.length - 1]! + gap) % CURSOR_LIMIT);
+      assert.deepEqual(encodeSequenceNumbers(shard, cursors), cursors.map((c) => encodeSequenceNumber(shard, c)));
+    }),
+  );
 });
 
 test('sequence numbers decode to their shard and cursor, and order as big integers within a shard', () => {
