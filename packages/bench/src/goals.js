@@ -26,8 +26,12 @@ const GOALS = [
   {
     goal: 'GetRecords drain ≥ 10× kinesalite',
     check(run) {
-      const r = ratio(find(run, 'drain', { target: 'freshet' })?.recordsPerSecond, find(run, 'drain', { target: 'kinesalite' })?.recordsPerSecond);
-      return r == null ? null : { measured: x(r), met: r >= 10 };
+      const kinesalite = find(run, 'drain', { target: 'kinesalite' })?.recordsPerSecond;
+      const r = ratio(find(run, 'drain', { target: 'freshet' })?.recordsPerSecond, kinesalite);
+      if (r == null) return null;
+      // The drain client's own ceiling (no-op server) bounds what any server can show here.
+      const ceiling = ratio(find(run, 'calibrate', { measure: 'no-op server, GetRecords drain' })?.drain?.recordsPerSecond, kinesalite);
+      return { measured: ceiling == null ? x(r) : `${x(r)} (client ceiling ${x(ceiling)})`, met: r >= 10 };
     },
   },
   {

@@ -24,12 +24,15 @@ export const calibrate = {
     const raw = await withServer(ctx, noop, (endpoint) => ctx.runJob('putRecordsRaw', { endpoint, streamName: 'noop', ...load }, timeout));
     const sdkH2 = await withServer(ctx, noop, (endpoint) => ctx.runJob('putRecordsSdk', { endpoint, streamName: 'noop', ...load, transport: 'h2' }, timeout));
     const sdkHttp1 = await withServer(ctx, noop, (endpoint) => ctx.runJob('putRecordsSdk', { endpoint, streamName: 'noop', ...load, transport: 'http1' }, timeout));
+    const drainRecords = sizes.drainRecords;
+    const drain = await withServer(ctx, noop, (endpoint) => ctx.runJob('drain', { endpoint, streamName: 'noop', expectedRecords: drainRecords, timeCapMs: sizes.drainCapSeconds * 1000 }, jobTimeout(sizes.drainCapSeconds)));
     const disk = await ctx.runJob('diskSync', { dir: ctx.dataRoot, durationMs: sizes.diskSeconds * 1000, maxBytes: 4 * 2 ** 30 }, jobTimeout(2 * sizes.diskSeconds));
     const rawRequestBytesPerSecond = (raw.calls * raw.requestBytes * 1000) / raw.elapsedMs;
     return [
       { measure: 'no-op server, pre-built PutRecords', value: `${fmt.mb(rawRequestBytesPerSecond / 1000)} GB/s`, detail: `${fmt.int(raw.recordsPerSecond)} records/s of 1 KiB (request bytes incl. base64)`, raw, rawRequestBytesPerSecond },
       { measure: 'no-op server, SDK v3 h2c (default)', value: `${fmt.int(sdkH2.recordsPerSecond)} records/s`, detail: 'the SDK client alone, 8 calls in flight', sdk: sdkH2 },
       { measure: 'no-op server, SDK v3 HTTP/1.1', value: `${fmt.int(sdkHttp1.recordsPerSecond)} records/s`, detail: 'the SDK client alone, 8 calls in flight', sdk: sdkHttp1 },
+      { measure: 'no-op server, GetRecords drain', value: `${fmt.int(drain.recordsPerSecond)} records/s`, detail: `the drain client alone (JSON.parse of 10,000 records of 1 KiB a call), ${fmt.int(drain.records)} records`, drain },
       { measure: 'disk: 1 KiB append + fdatasync', value: `p50 ${fmt.ms(disk.smallAppend.fdatasyncMs.p50)} ms`, detail: `p99 ${fmt.ms(disk.smallAppend.fdatasyncMs.p99)} ms, max ${fmt.ms(disk.smallAppend.fdatasyncMs.max)} ms`, disk: disk.smallAppend },
       { measure: 'disk: sequential, fdatasync every 10 ms', value: `${fmt.int(disk.sequential.bytesPerSecond / 1e6)} MB/s`, detail: `fdatasync p50 ${fmt.ms(disk.sequential.fdatasyncMs.p50)} ms, p99 ${fmt.ms(disk.sequential.fdatasyncMs.p99)} ms`, disk: disk.sequential },
     ];
