@@ -13,7 +13,7 @@ import * as fs from 'node:fs/promises';
 import { CHUNK_HEADER_BYTES, decodeRecords, encodeChunk, recordBytes, verifyChunk, type DecodeBudget } from './chunk.js';
 import { Mutex, nextTurn, Queue } from './concurrency.js';
 import { assert, StorageCorruptionError, StorageFailedError, StorageOverloadedError } from './errors.js';
-import { fsyncDir, readFully, writeFileAtomic, writeFully } from './files.js';
+import { fsyncDir, readFully, writeFileAtomic, writeFullySmallSync } from './files.js';
 import type { IndexCache } from './indexCache.js';
 import {
   CURSOR_INDEX_BITS,
@@ -293,7 +293,7 @@ export class LocalStreamLog implements StreamLog {
       offset += chunk.length;
     }
     assert(offset === totalBytes, 'the batch buffer is filled exactly');
-    await writeFully(this.writeHandle, buf, start - segment.base);
+    await writeFullySmallSync(this.writeHandle, buf, start - segment.base);
     this.writtenEnd = start + totalBytes;
     this.activeChunksWritten += chunks.length;
     return { batch, chunks, segment, handle: this.writeHandle, start, end: this.writtenEnd, arrivalMs };
