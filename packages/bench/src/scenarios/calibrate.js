@@ -26,6 +26,11 @@ export const calibrate = {
     const sdkHttp1 = await withServer(ctx, noop, (endpoint) => ctx.runJob('putRecordsSdk', { endpoint, streamName: 'noop', ...load, transport: 'http1' }, timeout));
     const drainRecords = sizes.drainRecords;
     const drain = await withServer(ctx, noop, (endpoint) => ctx.runJob('drain', { endpoint, streamName: 'noop', expectedRecords: drainRecords, timeCapMs: sizes.drainCapSeconds * 1000 }, jobTimeout(sizes.drainCapSeconds)));
+    const latency = {};
+    for (const rate of [200, 2000]) {
+      const params = { endpoint: undefined, streamName: 'noop', rate, connections: sizes.latencyConnections, recordSize: 1024, warmupMs: 1000, durationMs: sizes.latencySeconds * 1000 };
+      latency[rate] = await withServer(ctx, noop, (endpoint) => ctx.runJob('putRecordOpenLoop', { ...params, endpoint }, jobTimeout(1, sizes.latencySeconds)));
+    }
     const disk = await ctx.runJob('diskSync', { dir: ctx.dataRoot, durationMs: sizes.diskSeconds * 1000, maxBytes: 4 * 2 ** 30 }, jobTimeout(2 * sizes.diskSeconds));
     const rawRequestBytesPerSecond = (raw.calls * raw.requestBytes * 1000) / raw.elapsedMs;
     return [
@@ -33,6 +38,13 @@ export const calibrate = {
       { measure: 'no-op server, SDK v3 h2c (default)', value: `${fmt.int(sdkH2.recordsPerSecond)} records/s`, detail: 'the SDK client alone, 8 calls in flight', sdk: sdkH2 },
       { measure: 'no-op server, SDK v3 HTTP/1.1', value: `${fmt.int(sdkHttp1.recordsPerSecond)} records/s`, detail: 'the SDK client alone, 8 calls in flight', sdk: sdkHttp1 },
       { measure: 'no-op server, GetRecords drain', value: `${fmt.int(drain.recordsPerSecond)} records/s`, detail: `the drain client alone (JSON.parse of 10,000 records of 1 KiB a call), ${fmt.int(drain.records)} records`, drain },
+      ...[200, 2000].map((rate) => ({
+        measure: `no-op server, PutRecord latency at ${fmt.int(rate)}/s`,
+        value: `p50 ${fmt.ms(latency[rate].latencyMs.p50)} ms`,
+        detail: `p99 ${fmt.ms(latency[rate].latencyMs.p99)} ms, max ${fmt.ms(latency[rate].latencyMs.max)} ms: the latency client and loopback alone (the floor under any server)`,
+        rate,
+        latency: latency[rate],
+      })),
       { measure: 'disk: 1 KiB append + fdatasync', value: `p50 ${fmt.ms(disk.smallAppend.fdatasyncMs.p50)} ms`, detail: `p99 ${fmt.ms(disk.smallAppend.fdatasyncMs.p99)} ms, max ${fmt.ms(disk.smallAppend.fdatasyncMs.max)} ms`, disk: disk.smallAppend },
       { measure: 'disk: sequential, fdatasync every 10 ms', value: `${fmt.int(disk.sequential.bytesPerSecond / 1e6)} MB/s`, detail: `fdatasync p50 ${fmt.ms(disk.sequential.fdatasyncMs.p50)} ms, p99 ${fmt.ms(disk.sequential.fdatasyncMs.p99)} ms`, disk: disk.sequential },
     ];

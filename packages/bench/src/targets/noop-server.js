@@ -1,5 +1,5 @@
 // A server that does no work: it reads each request whole and answers a pre-built response:
-// PutRecords a success, GetRecords 10,000 records of 1 KiB that never run out (over 4 shards from
+// PutRecord(s) a success, GetRecords 10,000 records of 1 KiB that never run out (over 4 shards from
 // ListShards). Its throughput is the ceiling of this machine's loopback HTTP plus the load
 // generator, for writes and for a drain.
 // It speaks HTTP/1.1 and cleartext HTTP/2 (h2c, prior knowledge) on one port, told apart by the
@@ -23,7 +23,9 @@ const getRecordsAnswer = Buffer.from(JSON.stringify({
 }));
 const listShardsAnswer = Buffer.from(JSON.stringify({ Shards: [0, 1, 2, 3].map((i) => ({ ShardId: `shardId-00000000000${i}` })) }));
 const shardIteratorAnswer = Buffer.from(JSON.stringify({ ShardIterator: 'AAAAAAAAAAE'.repeat(20) }));
+const putRecordAnswer = Buffer.from(JSON.stringify({ SequenceNumber: '49000000000000000000000', ShardId: 'shardId-000000000000' }));
 const answers = {
+  PutRecord: putRecordAnswer,
   PutRecords: putRecordsAnswer,
   GetRecords: getRecordsAnswer,
   ListShards: listShardsAnswer,
