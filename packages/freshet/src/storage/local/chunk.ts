@@ -73,7 +73,7 @@ export function encodeChunk(
   let count = 0;
   for (let a = start; a < end; a++) {
     for (const record of appends[a]!.records) {
-      const keyBytes = buf.write(record.partitionKey, at + RECORD_HEADER_BYTES, 'utf8');
+      const keyBytes = writeKey(buf, record.partitionKey, at + RECORD_HEADER_BYTES);
       const data = record.data;
       buf.writeUInt16LE(keyBytes, at);
       buf.writeUInt32LE(data.length, at + 2);
@@ -96,6 +96,24 @@ export function encodeChunk(
   buf.writeUInt32LE(0, offset + AT_RESERVED_B);
   buf.writeUInt32LE(crc32(buf.subarray(offset + CRC_FROM, offset + length)), offset + AT_CRC);
   return length;
+}
+
+/**
+ * Writes a partition key as UTF-8 and returns its length. Keys are short and nearly always
+ * ASCII, and a byte loop beats Buffer#write, whose cost is mostly per call; anything else
+ * (including a key found not to be ASCII halfway) is written again by Buffer#write.
+ */
+function writeKey(buf: Buffer, key: string, at: number): number {
+  if (key.length <= 64) {
+    let i = 0;
+    for (; i < key.length; i++) {
+      const c = key.charCodeAt(i);
+      if (c > 0x7f) break;
+      buf[at + i] = c;
+    }
+    if (i === key.length) return i;
+  }
+  return buf.write(key, at, 'utf8');
 }
 
 /**
