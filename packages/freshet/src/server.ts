@@ -3,9 +3,11 @@
  * anyone embedding Freshet (tests included).
  */
 import type { AddressInfo, Server } from 'node:net';
+import { availableParallelism } from 'node:os';
 import { pino, type Logger } from 'pino';
 import { Engine } from './engine/engine.js';
 import { DEFAULT_ENGINE_OPTIONS, type EngineOptions } from './engine/options.js';
+import { OffThreadDecoder } from './protocol/offThreadDecoder.js';
 import { openLocalStorage } from './storage/local/index.js';
 import { createHttpHandler } from './transport/httpHandler.js';
 import { createDualProtocolServer } from './transport/listener.js';
@@ -17,6 +19,8 @@ export interface FreshetOptions {
   /** 'always': acknowledge after fdatasync (survives power loss); 'never': after write (survives kill -9). */
   fsync: 'always' | 'never';
   maxBodyBytes: number;
+  /** Worker threads that decode large PutRecords bodies; 0 decodes everything on the event loop. */
+  decodeThreads: number;
   engine: Partial<EngineOptions>;
   logger?: Logger;
 }
@@ -28,6 +32,9 @@ export const DEFAULT_OPTIONS: FreshetOptions = {
   fsync: 'always',
   // A PutRecords of 5 MiB is ~6.7 MiB as JSON; a single 10 MiB record (UpdateMaxRecordSize) ~14 MiB.
   maxBodyBytes: 16 * 1024 * 1024,
+  // One core runs the event loop; decoding gets the spare ones, up to two (more does not help:
+  // the event loop is then the bottleneck again).
+  decodeThreads: Math.min(2, Math.max(0, availableParallelism() - 1)),
   engine: {},
 };
 
@@ -45,11 +52,15 @@ export async function startFreshet(overrides: Partial<FreshetOptions> = {}): Pro
   const engineOptions = { ...DEFAULT_ENGINE_OPTIONS, ...options.engine };
   const storage = await openLocalStorage({ dataDir: options.dataDir, fsync: options.fsync, now: engineOptions.now });
   const engine = await Engine.open(storage.metadata, storage.records, engineOptions);
+  const decoder = new OffThreadDecoder(options.decodeThreads, (err) =>
+    logger.warn({ err }, 'a decode worker stopped; its requests and later ones are decoded on the event loop'),
+  );
   const { server, close: closeServer } = createDualProtocolServer(
     createHttpHandler({
       engine,
       account: engineOptions.account,
       maxBodyBytes: options.maxBodyBytes,
+      decoder,
       onInternalError: (err, operation) => logger.error({ err, operation }, 'internal failure'),
     }),
   );
@@ -65,6 +76,7 @@ export async function startFreshet(overrides: Partial<FreshetOptions> = {}): Pro
       (closing ??= (async () => {
         engine.fanout.stop(); // subscriptions end cleanly, so their connections can close
         await closeServer();
+        await decoder.close();
         await engine.close();
         await storage.close();
       })()),

@@ -15,6 +15,8 @@ Options:
   --data-dir <path>          where streams and records are kept (default ./${DEFAULT_OPTIONS.dataDir})
   --fsync <always|never>     always: acknowledge writes after fdatasync, surviving power loss (default);
                              never: after the write reaches the OS, surviving a crash of Freshet only
+  --decode-threads <n>       worker threads that decode large PutRecords bodies (default ${DEFAULT_OPTIONS.decodeThreads}
+                             here: the cores beside the event loop's, up to 2; 0 decodes on the event loop)
   --account <id>             the 12-digit account id streams belong to (default ${DEFAULT_ENGINE_OPTIONS.account})
   --create-stream-ms <ms>    how long a new stream stays CREATING (default ${DEFAULT_ENGINE_OPTIONS.createStreamMs})
   --delete-stream-ms <ms>    how long a deleted stream stays DELETING (default ${DEFAULT_ENGINE_OPTIONS.deleteStreamMs})
@@ -50,6 +52,7 @@ async function main(): Promise<void> {
       host: { type: 'string' },
       'data-dir': { type: 'string' },
       fsync: { type: 'string' },
+      'decode-threads': { type: 'string' },
       account: { type: 'string' },
       'create-stream-ms': { type: 'string' },
       'delete-stream-ms': { type: 'string' },
@@ -99,6 +102,7 @@ async function main(): Promise<void> {
     host: values.host ?? DEFAULT_OPTIONS.host,
     dataDir: values['data-dir'] ?? DEFAULT_OPTIONS.dataDir,
     fsync,
+    decodeThreads: integer(values['decode-threads'], 'decode-threads') ?? DEFAULT_OPTIONS.decodeThreads,
     engine,
   });
   process.stdout.write(`Freshet listening on ${node.url} (data in ${values['data-dir'] ?? DEFAULT_OPTIONS.dataDir}, fsync ${fsync})\n`);

@@ -8,8 +8,9 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import type { Engine } from '../engine/engine.js';
 import type { RequestContext } from '../engine/context.js';
 import { OPERATIONS, STREAMING_OPERATIONS, type Operation } from '../operations/index.js';
-import { CONTENT_TYPES, decodeInput, encodeError, encodeOutput, type WireFormat } from '../protocol/codec.js';
+import { CONTENT_TYPES, encodeError, encodeOutput, type WireFormat } from '../protocol/codec.js';
 import { KinesisError } from '../protocol/errors.js';
+import type { OffThreadDecoder } from '../protocol/offThreadDecoder.js';
 import type { OperationName, OperationShapes } from '../protocol/shapes.generated.js';
 import { serveSubscription } from './eventStreamResponse.js';
 import type { AnyRequest as IncomingMessage, AnyResponse as ServerResponse, Handler } from './listener.js';
@@ -25,6 +26,8 @@ export interface HttpHandlerOptions {
   account: string;
   /** Requests larger than this are refused with 413 before they are parsed. */
   maxBodyBytes: number;
+  /** Decodes request bodies, the large PutRecords ones on worker threads. */
+  decoder: OffThreadDecoder;
   onInternalError: (err: unknown, operation: string) => void;
 }
 
@@ -61,7 +64,7 @@ async function dispatch(req: IncomingMessage, res: ServerResponse, body: Buffer,
     }
     const streaming = operationName ? STREAMING_OPERATIONS[operationName] : undefined;
     if (!operationName || !(operation || streaming)) throw new KinesisError('UnknownOperationException', undefined);
-    const input = decodeInput(operationName, format, body);
+    const input = await options.decoder.decode(operationName, format, body);
     const ctx: RequestContext = { account: options.account, region: regionOf(req.headers.authorization) };
     options.engine.limits.admitCall(operationName, ctx, (input as { StreamName?: string }).StreamName);
     if (streaming) {
