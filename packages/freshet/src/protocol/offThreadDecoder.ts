@@ -14,7 +14,7 @@
 import { Worker } from 'node:worker_threads';
 import { decodeInput, type WireFormat } from './codec.js';
 import type { OperationName, OperationShapes } from './shapes.generated.js';
-import { fromTransferable, type DecodeReply, type DecodeRequest } from './putRecordsWorker.js';
+import { DECODE_WORKER_DATA, fromTransferable, type DecodeReply, type DecodeRequest } from './putRecordsWorker.js';
 
 /** Bodies smaller than this are decoded in line. */
 export const OFF_THREAD_MIN_BODY_BYTES = 64 * 1024;
@@ -31,7 +31,7 @@ class DecodeWorker {
   private nextId = 0;
 
   constructor(private readonly onGone: (worker: DecodeWorker, error: unknown) => void) {
-    this.thread = new Worker(new URL('./putRecordsWorker.js', import.meta.url));
+    this.thread = new Worker(new URL('./putRecordsWorker.js', import.meta.url), { workerData: DECODE_WORKER_DATA });
     this.thread.unref(); // an idle decoder must not keep the process alive
     this.thread.on('message', (reply: DecodeReply) => this.settle(reply));
     this.thread.on('error', (error) => this.gone(error));

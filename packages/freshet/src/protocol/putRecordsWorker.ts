@@ -6,7 +6,7 @@
  * fails validation, is answered with `decoded: undefined` and the event loop decodes it again on
  * the general path, which reports AWS's exact error. Errors are therefore made in one place only.
  */
-import { parentPort } from 'node:worker_threads';
+import { parentPort, workerData } from 'node:worker_threads';
 import { readPutRecordsJson } from './putRecordsJson.js';
 import type { PutRecordsInput } from './shapes.generated.js';
 import { validateInput } from './validation.js';
@@ -89,7 +89,12 @@ function decode(body: Uint8Array): DecodedPutRecords | undefined {
   }
 }
 
-parentPort?.on('message', ({ id, body }: DecodeRequest) => {
+/** Marks the threads OffThreadDecoder starts, as opposed to any thread that imports this module. */
+export const DECODE_WORKER_DATA = 'freshet-put-records-decoder';
+
+// Only a decode worker listens: Freshet embedded in someone's worker thread imports this module
+// too (for fromTransferable), and must not take that thread's messages.
+if (workerData === DECODE_WORKER_DATA) parentPort?.on('message', ({ id, body }: DecodeRequest) => {
   const decoded = decode(body);
   const reply: DecodeReply = { id, decoded };
   parentPort!.postMessage(reply, decoded ? [decoded.arena] : []);
