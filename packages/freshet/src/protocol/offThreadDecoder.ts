@@ -83,7 +83,6 @@ function decodeInLine({ body, resolve, reject }: Waiting): void {
 
 export class OffThreadDecoder {
   private workers: DecodeWorker[] = [];
-  private closing = false;
 
   /** `threads` workers (0: everything in line); `onWorkerLost` hears of a worker that died. */
   constructor(threads: number, private readonly onWorkerLost: (error: unknown) => void = () => {}) {
@@ -103,7 +102,6 @@ export class OffThreadDecoder {
   }
 
   async close(): Promise<void> {
-    this.closing = true;
     const workers = this.workers;
     this.workers = [];
     await Promise.all(workers.map((worker) => worker.terminate()));
@@ -115,9 +113,11 @@ export class OffThreadDecoder {
     return best;
   }
 
+  /** A worker that stopped by itself; close() has already let go of the ones it stops. */
   private lost(worker: DecodeWorker, error: unknown): void {
     const index = this.workers.indexOf(worker);
-    if (index >= 0) this.workers.splice(index, 1);
-    if (!this.closing && index >= 0) this.onWorkerLost(error);
+    if (index < 0) return;
+    this.workers.splice(index, 1);
+    this.onWorkerLost(error);
   }
 }
