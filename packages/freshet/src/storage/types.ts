@@ -59,6 +59,12 @@ export interface AppendResult {
   arrivalMs: number;
 }
 
+/** One shard's records in an `appendMany`. */
+export interface AppendPart {
+  shard: number;
+  records: RecordInput[];
+}
+
 export interface ReadLimits {
   maxRecords: number;
   maxBytes: number;
@@ -82,6 +88,17 @@ export interface StreamLog {
    * read when the batch is written, so it must not be modified until the append settles.
    */
   append(shard: number, records: RecordInput[]): Promise<AppendResult>;
+  /**
+   * Appends to several shards at once (PutRecords): `append` for each part, acknowledged
+   * together. The parts are validated as a whole before anything is queued: one invalid part, or
+   * too many bytes waiting (StorageOverloadedError, judged on the parts' total), refuses the call
+   * and appends nothing. Otherwise they join the same group commit as appends, are laid out in
+   * call order (parts of one shard in the parts' order), and the promise resolves once every
+   * part is durable, with the parts' results in order. If the log fails before that, it rejects
+   * once; a group may span two flushes, so some parts may be readable already, and others may
+   * appear after a reopen (as a rejected append may).
+   */
+  appendMany(parts: ReadonlyArray<AppendPart>): Promise<AppendResult[]>;
   read(shard: number, from: bigint, limits: ReadLimits): Promise<ReadResult>;
   /** The cursor a record appended from now on will be at or after (iterator type LATEST). */
   tipCursor(shard: number): bigint;
@@ -108,7 +125,8 @@ export interface RecordStore {
 
 /**
  * Too many appends are waiting for the disk; the caller should back off and retry. Any engine may
- * throw it from `append`; the data plane answers it as AWS answers overload (throttling).
+ * throw it from `append` and `appendMany`; the data plane answers it as AWS answers overload
+ * (throttling).
  */
 export class StorageOverloadedError extends Error {
   constructor(message: string) {

@@ -61,3 +61,23 @@ export function indexFiles(dir: string): string[] {
 }
 
 export const text = (r: StoredRecord) => r.data.toString();
+
+/**
+ * Replaces a method of node's FileHandle class (found through a handle of our own) until the
+ * returned restore function is called: how tests make the log's writes or syncs fail.
+ */
+export async function patchFileHandle(method: 'write' | 'datasync', impl: (...args: unknown[]) => Promise<unknown>): Promise<() => void> {
+  const probe = await fs.promises.open(os.tmpdir(), 'r');
+  const proto = Object.getPrototypeOf(probe) as Record<string, unknown>;
+  await probe.close();
+  const real = proto[method];
+  proto[method] = impl;
+  return () => {
+    proto[method] = real;
+  };
+}
+
+/** An EIO, as a failing disk reports it. */
+export function ioError(call: string): Error {
+  return Object.assign(new Error(`EIO: i/o error, ${call}`), { code: 'EIO' });
+}

@@ -1,8 +1,9 @@
 /**
- * Property: whatever the interleaving of appends (same turn or not, any shards), segment rolls
- * (tiny segments) and index cache evictions (tiny cache), reading each shard from 0 returns
- * exactly what was appended, in order, at the cursors append returned; and the same after a
- * close and reopen at random points.
+ * Property: whatever the interleaving of appends and appendMany calls (same turn or not, any
+ * shards, a shard repeated within a call), segment rolls (tiny segments) and index cache
+ * evictions (tiny cache), reading each shard from 0 returns exactly what was appended, in call
+ * order, at the cursors the calls returned; and the same after a close and reopen at random
+ * points.
  */
 
 import { strict as assert } from 'node:assert';
@@ -25,7 +26,12 @@ const appendArb = fc.record({
     maxLength: 6,
   }),
 });
-const groupArb = fc.record({ appends: fc.array(appendArb, { minLength: 1, maxLength: 6 }), reopenAfter: fc.boolean() });
+/** A call: an append (one part) or an appendMany (zero or more parts, shards may repeat). */
+const callArb = fc.oneof(
+  appendArb.map((part) => ({ many: false, parts: [part] })),
+  fc.array(appendArb, { maxLength: 5 }).map((parts) => ({ many: true, parts })),
+);
+const groupArb = fc.record({ calls: fc.array(callArb, { minLength: 1, maxLength: 6 }), reopenAfter: fc.boolean() });
 const scenarioArb = fc.record({
   groups: fc.array(groupArb, { minLength: 1, maxLength: 12 }),
   maxChunksPerSegment: fc.integer({ min: 1, max: 16 }),
@@ -63,21 +69,27 @@ describe('stream log properties', () => {
         try {
           let log = await storage.records.open('p');
           for (const group of scenario.groups) {
-            const results = await Promise.all(
-              group.appends.map((append) => {
-                const records = append.records.map((r) => ({
-                  partitionKey: r.key,
-                  data: Buffer.from(`#${serial++}:`.padEnd(r.size, '.'), 'latin1'),
+            const calls = await Promise.all(
+              group.calls.map(async (call) => {
+                const parts = call.parts.map((append) => ({
+                  shard: append.shard,
+                  records: append.records.map((r) => ({
+                    partitionKey: r.key,
+                    data: Buffer.from(`#${serial++}:`.padEnd(r.size, '.'), 'latin1'),
+                  })),
                 }));
-                return log.append(append.shard, records).then((result) => ({ append, records, result }));
+                const results = call.many ? await log.appendMany(parts) : [await log.append(parts[0]!.shard, parts[0]!.records)];
+                return { parts, results };
               }),
             );
-            for (const { append, records, result } of results) {
-              const list = expected.get(append.shard) ?? [];
-              records.forEach((r, i) =>
-                list.push({ cursor: result.firstCursor + BigInt(i), partitionKey: r.partitionKey, data: Buffer.from(r.data).toString('latin1') }),
-              );
-              expected.set(append.shard, list);
+            for (const { parts, results } of calls) {
+              parts.forEach(({ shard, records }, p) => {
+                const list = expected.get(shard) ?? [];
+                records.forEach((r, i) =>
+                  list.push({ cursor: results[p]!.firstCursor + BigInt(i), partitionKey: r.partitionKey, data: Buffer.from(r.data).toString('latin1') }),
+                );
+                expected.set(shard, list);
+              });
             }
             if (group.reopenAfter) {
               await storage.close();

@@ -1,7 +1,7 @@
 import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
 import { after, before, describe, it } from 'node:test';
-import { BIG_LIMITS, openTemp, readAll, record, removeDir, streamDir, text } from './helpers.js';
+import { BIG_LIMITS, ioError, openTemp, patchFileHandle, readAll, record, removeDir, streamDir, text } from './helpers.js';
 import type { LocalStorage } from '../../src/storage/local/index.js';
 import type { StreamLog } from '../../src/storage/types.js';
 
@@ -247,18 +247,13 @@ describe('write failures', () => {
     const { storage, dataDir } = await openTemp({ fsync: 'always' });
     const log = await storage.records.open('s');
     await log.append(0, [record('k', 'durable')]);
-    // Find the FileHandle class through a handle of our own, and make the next datasync fail.
-    const probe = await fs.promises.open(dataDir, 'r');
-    const proto = Object.getPrototypeOf(probe) as { datasync: () => Promise<void> };
-    await probe.close();
-    const realDatasync = proto.datasync;
-    proto.datasync = async () => {
-      throw Object.assign(new Error('EIO: i/o error, fdatasync'), { code: 'EIO' });
-    };
+    const restore = await patchFileHandle('datasync', async () => {
+      throw ioError('fdatasync');
+    });
     try {
       await assert.rejects(log.append(0, [record('k', 'lost')]), { name: 'StorageFailedError' });
     } finally {
-      proto.datasync = realDatasync;
+      restore();
     }
     await assert.rejects(log.append(0, [record('k', 'refused')]), { name: 'StorageFailedError' });
     assert.deepEqual((await readAll(log, 0)).map(text), ['durable'], 'readers never saw the failed batch');

@@ -37,7 +37,7 @@ import {
 import { rebuildSealedIndex, recoverLog } from './recovery.js';
 import { Segment } from './segment.js';
 import { decodeIndexFile, encodeIndexFile, SegmentIndex, ShardDirectory, type ChunkList } from './shardIndex.js';
-import type { AppendResult, ReadLimits, ReadResult, RecordInput, StoredRecord, StreamLog } from '../types.js';
+import type { AppendPart, AppendResult, ReadLimits, ReadResult, RecordInput, StoredRecord, StreamLog } from '../types.js';
 
 export interface StreamLogConfig {
   dir: string;
@@ -51,13 +51,28 @@ export interface StreamLogConfig {
   onClosed: () => void;
 }
 
+/**
+ * The parts of one append or appendMany call, acknowledged together. Parts are queued, batched
+ * and committed one by one (a group may span two flushes); the group is settled once, without a
+ * promise per part.
+ */
+interface AppendGroup {
+  results: AppendResult[];
+  /** Parts not committed yet; -1 once the group is rejected. */
+  remaining: number;
+  resolve: (results: AppendResult[]) => void;
+  reject: (error: unknown) => void;
+}
+
+/** One part of a group: one shard's records, a unit of layout. */
 interface PendingAppend {
   shard: number;
   records: readonly RecordInput[];
   /** Encoded size of the records (chunk header not included). */
   bytes: number;
-  resolve: (result: AppendResult) => void;
-  reject: (error: unknown) => void;
+  group: AppendGroup;
+  /** Where this part's result goes in group.results. */
+  slot: number;
 }
 
 /** A batch written but not yet committed (waiting for its sync). */
@@ -156,40 +171,43 @@ export class LocalStreamLog implements StreamLog {
   // Appending
 
   append(shard: number, records: RecordInput[]): Promise<AppendResult> {
-    const problem = this.refuseAppend(shard, records);
-    if (problem) return Promise.reject(problem);
-    let bytes = 0;
-    for (const record of records) {
-      if (typeof record.partitionKey !== 'string' || !(record.data instanceof Uint8Array)) {
-        return Promise.reject(new TypeError('a record needs a string partitionKey and Uint8Array data'));
-      }
-      const keyBytes = Buffer.byteLength(record.partitionKey, 'utf8');
-      if (keyBytes > MAX_PARTITION_KEY_BYTES) {
-        return Promise.reject(new RangeError(`partition key longer than ${MAX_PARTITION_KEY_BYTES} bytes`));
-      }
-      bytes += recordBytes(keyBytes, record.data.length);
-    }
-    if (bytes > MAX_APPEND_BYTES) return Promise.reject(new RangeError(`append larger than ${MAX_APPEND_BYTES} bytes`));
-    if (this.pendingBytes + bytes > MAX_PENDING_BYTES) {
-      return Promise.reject(new StorageOverloadedError(`more than ${MAX_PENDING_BYTES} bytes are waiting for the disk`));
-    }
-    return new Promise<AppendResult>((resolve, reject) => {
-      // A copy of the array (not of the data): a caller changing its array cannot break a flush.
-      // The data must not change until the append resolves; it is copied once, into the flush.
-      this.pending.push({ shard, records: records.slice(), bytes, resolve, reject });
-      this.pendingBytes += bytes;
-      this.scheduleFlush();
-    });
+    return new Promise((resolve, reject) => this.enqueue([{ shard, records }], (results) => resolve(results[0]!), reject));
   }
 
-  private refuseAppend(shard: number, records: RecordInput[]): Error | undefined {
-    if (this.closing) return new Error('stream log is closed');
-    if (this.failure) return this.failure;
-    if (!isShard(shard)) return new RangeError(`shard must be an integer in [0, ${MAX_SHARD}]`);
-    if (!Array.isArray(records) || records.length < 1 || records.length > MAX_APPEND_RECORDS) {
-      return new RangeError(`an append holds 1 to ${MAX_APPEND_RECORDS} records`);
+  appendMany(parts: ReadonlyArray<AppendPart>): Promise<AppendResult[]> {
+    return new Promise((resolve, reject) => this.enqueue(parts, resolve, reject));
+  }
+
+  /**
+   * The one way into the queue: measures and checks every part first, then queues all of them
+   * as one group (or rejects, queuing none). Parts are queued in order, so the layout keeps call
+   * order across appends and groups.
+   */
+  private enqueue(parts: ReadonlyArray<AppendPart>, resolve: AppendGroup['resolve'], reject: AppendGroup['reject']): void {
+    if (this.closing) return reject(new Error('stream log is closed'));
+    if (this.failure) return reject(this.failure);
+    if (!Array.isArray(parts)) return reject(new TypeError('appendMany takes an array of parts'));
+    const group: AppendGroup = { results: new Array<AppendResult>(parts.length), remaining: parts.length, resolve, reject };
+    const queued = new Array<PendingAppend>(parts.length);
+    let total = 0;
+    for (let slot = 0; slot < parts.length; slot++) {
+      const { shard, records } = parts[slot]!;
+      const bytes = measureAppend(shard, records);
+      if (typeof bytes !== 'number') return reject(bytes);
+      // A copy of the array (not of the data): a caller changing its array cannot break a flush.
+      // The data must not change until the append resolves; it is copied once, into the flush.
+      queued[slot] = { shard, records: records.slice(), bytes, group, slot };
+      total += bytes;
     }
-    return undefined;
+    // A group that could never fit is a caller's error, not a reason to retry.
+    if (total > MAX_PENDING_BYTES) return reject(new RangeError(`appendMany larger than ${MAX_PENDING_BYTES} bytes`));
+    if (this.pendingBytes + total > MAX_PENDING_BYTES) {
+      return reject(new StorageOverloadedError(`more than ${MAX_PENDING_BYTES} bytes are waiting for the disk`));
+    }
+    if (queued.length === 0) return resolve(group.results);
+    for (const part of queued) this.pending.push(part);
+    this.pendingBytes += total;
+    this.scheduleFlush();
   }
 
   private scheduleFlush(): void {
@@ -227,7 +245,7 @@ export class LocalStreamLog implements StreamLog {
           written = await this.writeBatch(batch, drain);
         } catch (error) {
           this.fail(error);
-          for (const append of batch) append.reject(this.failure);
+          for (const part of batch) refuse(part, this.failure);
           continue;
         }
         if (this.config.fsync === 'never') {
@@ -235,7 +253,7 @@ export class LocalStreamLog implements StreamLog {
         } else {
           await drain();
           if (this.failure) {
-            for (const append of batch) append.reject(this.failure);
+            for (const part of batch) refuse(part, this.failure);
             continue;
           }
           syncing = this.syncAndCommit(written);
@@ -313,11 +331,11 @@ export class LocalStreamLog implements StreamLog {
       this.commit(written);
     } catch (error) {
       this.fail(error);
-      for (const append of written.batch) append.reject(this.failure);
+      for (const part of written.batch) refuse(part, this.failure);
     }
   }
 
-  /** Makes a durable batch visible to readers, then acknowledges its appends. */
+  /** Makes a durable batch visible to readers, then acknowledges its parts. */
   private commit(written: WrittenBatch): void {
     const { segment, chunks, arrivalMs } = written;
     assert(written.start === this.committedEnd && segment === this.active, 'batches commit in order, in the active segment');
@@ -331,9 +349,9 @@ export class LocalStreamLog implements StreamLog {
     for (const chunk of chunks) {
       let cursor = BigInt(chunk.position) << CURSOR_INDEX_BITS;
       for (let a = chunk.start; a < chunk.end; a++) {
-        const append = chunk.appends[a]!;
-        append.resolve({ firstCursor: cursor, arrivalMs });
-        cursor += BigInt(append.records.length);
+        const part = chunk.appends[a]!;
+        acknowledge(part, { firstCursor: cursor, arrivalMs });
+        cursor += BigInt(part.records.length);
       }
     }
   }
@@ -354,7 +372,7 @@ export class LocalStreamLog implements StreamLog {
   private rejectPending(error: Error): void {
     const all = this.pending.take(this.pending.length);
     this.pendingBytes = 0;
-    for (const append of all) append.reject(error);
+    for (const part of all) refuse(part, error);
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -683,6 +701,40 @@ export class LocalStreamLog implements StreamLog {
   private assertOpen(): void {
     if (this.closing) throw new Error('stream log is closed');
   }
+}
+
+/** The encoded size of one part's records (chunk headers aside), or why the part is refused. */
+function measureAppend(shard: number, records: RecordInput[]): number | Error {
+  if (!isShard(shard)) return new RangeError(`shard must be an integer in [0, ${MAX_SHARD}]`);
+  if (!Array.isArray(records) || records.length < 1 || records.length > MAX_APPEND_RECORDS) {
+    return new RangeError(`an append holds 1 to ${MAX_APPEND_RECORDS} records`);
+  }
+  let bytes = 0;
+  for (const record of records) {
+    if (typeof record.partitionKey !== 'string' || !(record.data instanceof Uint8Array)) {
+      return new TypeError('a record needs a string partitionKey and Uint8Array data');
+    }
+    const keyBytes = Buffer.byteLength(record.partitionKey, 'utf8');
+    if (keyBytes > MAX_PARTITION_KEY_BYTES) return new RangeError(`partition key longer than ${MAX_PARTITION_KEY_BYTES} bytes`);
+    bytes += recordBytes(keyBytes, record.data.length);
+  }
+  if (bytes > MAX_APPEND_BYTES) return new RangeError(`append larger than ${MAX_APPEND_BYTES} bytes`);
+  return bytes;
+}
+
+/** Stores a committed part's result; its group resolves with its last part. */
+function acknowledge(part: PendingAppend, result: AppendResult): void {
+  const group = part.group;
+  group.results[part.slot] = result;
+  if (--group.remaining === 0) group.resolve(group.results);
+}
+
+/** Rejects a part's group, once: its other parts, committed or not, share the outcome. */
+function refuse(part: PendingAppend, error: unknown): void {
+  const group = part.group;
+  if (group.remaining < 0) return;
+  group.remaining = -1; // settled: no later commit resolves it
+  group.reject(error);
 }
 
 /** Groups a flush's appends by shard (call order kept) and cuts each group into chunks. */
