@@ -1,11 +1,12 @@
 /**
  * The data plane: PutRecord, PutRecords, GetShardIterator, GetRecords. This is the hot path:
- * no per-record allocation beyond what the output needs, one append per shard per request, and
- * group commit below (appends issued in one event-loop turn share one write and one sync).
+ * no per-record allocation beyond what the output needs, one storage call per request (a
+ * PutRecords touching 200 shards is one appendMany), and group commit below (appends issued in
+ * one event-loop turn share one write and one sync).
  */
-import { expiredIterator, invalidArgument, KinesisError, resourceNotFound } from '../protocol/errors.js';
+import { expiredIterator, invalidArgument, resourceNotFound } from '../protocol/errors.js';
 import type * as Shapes from '../protocol/shapes.generated.js';
-import { StorageOverloadedError, type RecordInput } from '../storage/types.js';
+import { StorageOverloadedError, type AppendPart, type AppendResult, type RecordInput } from '../storage/types.js';
 import type { LiveStream, StreamCatalog } from './catalog.js';
 import { addressOf, findStream, streamNotFound, type RequestContext, type StreamReference } from './context.js';
 import type { ControlPlane } from './controlPlane.js';
@@ -18,10 +19,10 @@ import type { StreamState } from './streamState.js';
 import type { ThroughputLimits } from './throughput.js';
 import type { Autoscaler } from './autoscaler.js';
 
-interface ShardBatch {
-  shard: ShardState;
+/** A PutRecords request's records for one shard: an `appendMany` part as it is. */
+interface ShardBatch extends AppendPart {
+  /** The records' places in the request. */
   positions: number[];
-  records: RecordInput[];
 }
 
 export class DataPlane {
@@ -67,28 +68,13 @@ export class DataPlane {
     const live = this.writableStream(ctx, input);
     const results = new Array<Shapes.PutRecordsResultEntry>(input.Records.length);
     const routed = this.routeRecords(live, input.Records, results);
+    const { batches } = routed;
     let failed = routed.failed;
-    await Promise.all(
-      routed.batches.map(async ({ shard, positions, records }) => {
-        let appended;
-        try {
-          appended = await this.append(live, shard.index, records);
-        } catch (err) {
-          // A throttled shard fails its own records only, as AWS reports them.
-          if (!(err instanceof KinesisError) || err.code !== 'ProvisionedThroughputExceededException') throw err;
-          for (const position of positions) {
-            results[position] = { ErrorCode: err.code, ErrorMessage: err.message };
-          }
-          failed += positions.length;
-          return;
-        }
-        const sequenceNumbers = encodeSequenceRun(shard.index, appended.firstCursor, records.length);
-        const shardId = shardIdOf(shard.index);
-        for (let i = 0; i < positions.length; i++) {
-          results[positions[i]!] = { SequenceNumber: sequenceNumbers[i]!, ShardId: shardId };
-        }
-      }),
-    );
+    const appended = await this.appendBatches(live, batches);
+    for (let b = 0; b < batches.length; b++) {
+      if (appended) this.acknowledge(batches[b]!, appended[b]!, results);
+      else failed += this.throttle(live.state, batches[b]!, results);
+    }
     return {
       FailedRecordCount: failed,
       Records: results,
@@ -172,14 +158,9 @@ export class DataPlane {
 
   // ---- helpers --------------------------------------------------------------------------------
 
-  /**
-   * Appends, counting the appends in flight per shard: a reshard may close a shard while records
-   * routed to it before the close are still being written, and GetRecords must not declare the
-   * closed shard finished (ChildShards, no iterator) until they are readable.
-   */
-  private async append(live: LiveStream, shardIndex: number, records: RecordInput[]) {
-    live.appending.set(shardIndex, (live.appending.get(shardIndex) ?? 0) + 1);
-    this.autoscaler.record(live, shardIndex, records);
+  /** PutRecord's append. */
+  private async append(live: LiveStream, shardIndex: number, records: RecordInput[]): Promise<AppendResult> {
+    this.beginAppend(live, shardIndex, records);
     try {
       return await live.log.append(shardIndex, records);
     } catch (err) {
@@ -188,11 +169,64 @@ export class DataPlane {
       if (err instanceof StorageOverloadedError) throw this.limits.shardRateExceeded(live.state, shardIndex);
       throw err;
     } finally {
-      const remaining = live.appending.get(shardIndex)! - 1;
-      if (remaining === 0) live.appending.delete(shardIndex);
-      else live.appending.set(shardIndex, remaining);
-      this.onAppended(live, shardIndex);
+      this.endAppend(live, shardIndex);
     }
+  }
+
+  /**
+   * PutRecords' appends: one appendMany for every shard's batch (a promise per shard cost as
+   * much as the write at 256 shards), each shard counted as `append` counts it. Resolves
+   * undefined when the storage is overloaded: it refuses the whole group up front, so every
+   * batch is to be throttled.
+   */
+  private async appendBatches(live: LiveStream, batches: ShardBatch[]): Promise<AppendResult[] | undefined> {
+    if (batches.length === 0) return [];
+    for (const { shard, records } of batches) this.beginAppend(live, shard, records);
+    try {
+      return await live.log.appendMany(batches);
+    } catch (err) {
+      if (err instanceof StorageOverloadedError) return undefined;
+      throw err;
+    } finally {
+      for (const { shard } of batches) this.endAppend(live, shard);
+    }
+  }
+
+  /**
+   * Counts the appends in flight per shard: a reshard may close a shard while records routed to
+   * it before the close are still being written, and GetRecords must not declare the closed
+   * shard finished (ChildShards, no iterator) until they are readable.
+   */
+  private beginAppend(live: LiveStream, shardIndex: number, records: RecordInput[]): void {
+    live.appending.set(shardIndex, (live.appending.get(shardIndex) ?? 0) + 1);
+    this.autoscaler.record(live, shardIndex, records);
+  }
+
+  /** Once an append to the shard ended, durable or failed: uncounts it and wakes fan-out. */
+  private endAppend(live: LiveStream, shardIndex: number): void {
+    const remaining = live.appending.get(shardIndex)! - 1;
+    if (remaining === 0) live.appending.delete(shardIndex);
+    else live.appending.set(shardIndex, remaining);
+    this.onAppended(live, shardIndex);
+  }
+
+  /** Writes a batch's sequence numbers into the results (a shard's follow the request's order). */
+  private acknowledge(batch: ShardBatch, appended: AppendResult, results: Shapes.PutRecordsResultEntry[]): void {
+    const { shard, positions, records } = batch;
+    const sequenceNumbers = encodeSequenceRun(shard, appended.firstCursor, records.length);
+    const ShardId = shardIdOf(shard);
+    for (let i = 0; i < positions.length; i++) results[positions[i]!] = { SequenceNumber: sequenceNumbers[i]!, ShardId };
+  }
+
+  /** Fails a batch's records alone, as AWS reports a throttled shard; returns how many. */
+  private throttle(state: StreamState, batch: ShardBatch, results: Shapes.PutRecordsResultEntry[]): number {
+    const entry = this.throttledEntry(state, batch.shard);
+    for (const position of batch.positions) results[position] = { ...entry };
+    return batch.positions.length;
+  }
+
+  private throttledEntry(state: StreamState, shardIndex: number): Shapes.PutRecordsResultEntry {
+    return { ErrorCode: 'ProvisionedThroughputExceededException', ErrorMessage: this.limits.shardRateMessage(state, shardIndex) };
   }
 
   /** Streams accept writes once created, and while updating or being deleted (as AWS does). */
@@ -230,13 +264,12 @@ export class DataPlane {
       const entry = entries[i]!;
       const shard = live.routing.route(this.hashKeyOf(entry.PartitionKey, entry.ExplicitHashKey));
       if (!this.limits.admitWrite(state, shard.index, sizes[i]!)) {
-        const ErrorMessage = this.limits.shardRateMessage(state, shard.index);
-        results[i] = { ErrorCode: 'ProvisionedThroughputExceededException', ErrorMessage };
+        results[i] = this.throttledEntry(state, shard.index);
         failed++;
         continue;
       }
       let batch = byShard.get(shard.index);
-      if (!batch) byShard.set(shard.index, (batch = { shard, positions: [], records: [] }));
+      if (!batch) byShard.set(shard.index, (batch = { shard: shard.index, positions: [], records: [] }));
       batch.positions.push(i);
       batch.records.push({ partitionKey: entry.PartitionKey, data: entry.Data });
     }
