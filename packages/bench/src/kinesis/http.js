@@ -1,4 +1,4 @@
-import http from 'node:http';
+import { ConnectionPool } from './connection.js';
 import { signedJsonHeaders } from './sigv4.js';
 
 /** An error answered by the server, with AWS's error type (`__type` without its namespace). */
@@ -17,42 +17,27 @@ export function errorType(body) {
 }
 
 /**
- * A minimal Kinesis client over raw node:http with keep-alive: `prepare` builds and signs a request
- * once, `send` resends it as bytes. This keeps the client's own cost out of the server's figures.
+ * A minimal Kinesis client over keep-alive HTTP/1.1 connections: `prepare` builds and signs a
+ * request once, as the bytes that go on the wire; `send` writes them again. This keeps the
+ * client's own cost out of the server's figures (see connection.js).
  */
 export class KinesisHttp {
   constructor(endpoint, { maxSockets = 64 } = {}) {
-    const url = new URL(endpoint);
-    this.hostname = url.hostname;
-    this.port = Number(url.port);
-    this.host = url.host;
-    // FIFO reuse keeps every pooled connection busy: with LIFO (Node's default) some sit idle past
-    // the server's keep-alive timeout (5 s in Node) and a request sent as the server closes one
-    // fails with ECONNRESET, which is the client's doing, not the server's.
-    this.agent = new http.Agent({ keepAlive: true, maxSockets, maxFreeSockets: maxSockets, scheduling: 'fifo' });
+    this.host = new URL(endpoint).host;
+    this.pool = new ConnectionPool(endpoint, maxSockets);
   }
 
   /** A signed request ready to send any number of times. `input` is an object or a pre-serialized Buffer. */
   prepare(operation, input) {
     const body = Buffer.isBuffer(input) ? input : Buffer.from(JSON.stringify(input));
-    return { body, headers: signedJsonHeaders({ host: this.host, operation, body }) };
+    const headers = signedJsonHeaders({ host: this.host, operation, body });
+    const head = Object.entries({ Host: this.host, ...headers }).map(([name, value]) => `${name}: ${value}\r\n`).join('');
+    return { body, bytes: Buffer.concat([Buffer.from(`POST / HTTP/1.1\r\n${head}\r\n`, 'latin1'), body]) };
   }
 
   /** Sends a prepared request; resolves with the status and the whole response body. */
-  send({ headers, body }) {
-    return new Promise((resolve, reject) => {
-      const request = http.request(
-        { hostname: this.hostname, port: this.port, method: 'POST', path: '/', agent: this.agent, headers },
-        (response) => {
-          const chunks = [];
-          response.on('data', (chunk) => chunks.push(chunk));
-          response.on('end', () => resolve({ status: response.statusCode, body: chunks.length === 1 ? chunks[0] : Buffer.concat(chunks) }));
-          response.on('error', reject);
-        },
-      );
-      request.on('error', reject);
-      request.end(body);
-    });
+  send(prepared) {
+    return this.pool.request(prepared.bytes);
   }
 
   /** One call with a JSON answer; throws KinesisError on an error answer. */
@@ -69,6 +54,6 @@ export class KinesisHttp {
   }
 
   close() {
-    this.agent.destroy();
+    this.pool.destroy();
   }
 }

@@ -1,6 +1,7 @@
 import { KinesisHttp, errorType } from '../kinesis/http.js';
 import { partitionKey, recordData } from '../kinesis/records.js';
 import { LatencySamples } from '../util/stats.js';
+import { startMetronome } from './metronome.js';
 
 const DISTINCT_REQUESTS = 64;
 
@@ -56,8 +57,7 @@ export async function putRecordOpenLoop({ endpoint, streamName, rate, recordSize
     sendLag.add(sentAt - dueAt);
   }
 
-  // Fires every call that is due, then sleeps until the next one: setTimeout wakes about 1 ms late
-  // at worst, and a late wake-up sends the backlog at once (its lateness counted in latencyMs).
+  // Fires every call that is due, on each beat of the metronome.
   function tick() {
     const now = performance.now();
     while (index < totalCalls && start + index * intervalMs <= now) {
@@ -65,11 +65,11 @@ export async function putRecordOpenLoop({ endpoint, streamName, rate, recordSize
       else fire(start + index * intervalMs);
       index++;
     }
-    if (index < totalCalls) setTimeout(tick, Math.max(0, start + index * intervalMs - performance.now()));
-    else allSent();
+    if (index >= totalCalls) allSent();
   }
-  setTimeout(tick, 20);
+  const metronome = startMetronome(performance.timeOrigin + start, intervalMs, totalCalls, tick);
   await sent;
+  metronome.terminate();
   const drainDeadline = performance.now() + 30_000;
   while (outstanding > 0 && performance.now() < drainDeadline) await new Promise((resolve) => setTimeout(resolve, 5));
   client.close();
