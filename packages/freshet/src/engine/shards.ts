@@ -45,11 +45,15 @@ export function isOpen(shard: ShardState): boolean {
 }
 
 /**
- * The open shards sorted by starting hash key, with their keys as 16-byte Buffers, so routing a
- * record is a binary search of native memcmp calls.
+ * The open shards sorted by starting hash key, so routing a record is a binary search. Each step
+ * compares the keys' top 48 bits as numbers and calls the native memcmp of the whole 16-byte keys
+ * only on a tie: with hundreds of shards the eight or so Buffer.compare calls per record showed
+ * in PutRecords profiles.
  */
 export class RoutingTable {
   private readonly starts: Buffer[];
+  /** The top 48 bits of each start, a number: exact, and ordered as the keys are. */
+  private readonly startTops: number[];
   private readonly shards: ShardState[];
 
   constructor(allShards: readonly ShardState[]) {
@@ -57,19 +61,26 @@ export class RoutingTable {
       .filter(isOpen)
       .sort((a, b) => (BigInt(a.startingHashKey) < BigInt(b.startingHashKey) ? -1 : 1));
     this.starts = this.shards.map((shard) => hashKeyToBuffer(BigInt(shard.startingHashKey)));
+    this.startTops = this.starts.map(topBits);
   }
 
   /** The open shard whose range holds hashKey (16 bytes, big-endian). */
   route(hashKey: Buffer): ShardState {
+    const keyTop = topBits(hashKey);
     let low = 0;
     let high = this.starts.length - 1;
     while (low < high) {
       const mid = (low + high + 1) >>> 1;
-      if (Buffer.compare(this.starts[mid]!, hashKey) <= 0) low = mid;
+      const startTop = this.startTops[mid]!;
+      if (startTop < keyTop || (startTop === keyTop && Buffer.compare(this.starts[mid]!, hashKey) <= 0)) low = mid;
       else high = mid - 1;
     }
     const shard = this.shards[low];
     if (!shard) throw new Error('routing table has no open shard');
     return shard;
   }
+}
+
+function topBits(key: Buffer): number {
+  return key.readUIntBE(0, 6);
 }
