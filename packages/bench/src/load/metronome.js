@@ -18,7 +18,7 @@ for (let i = 0; i < beats; i++) {
 /**
  * Calls `onBeat` on this thread at `startEpochMs + i * intervalMs` for i < beats (epoch ms, as
  * performance.timeOrigin + performance.now()). A beat that arrives while the event loop is busy
- * is delivered late; `onBeat` should act on the time it reads, not on the beat's number.
+ * is delivered late: `onBeat(i)` should act on every beat up to i that it has not acted on yet.
  */
 export function startMetronome(startEpochMs, intervalMs, beats, onBeat) {
   const worker = new Worker(METRONOME, { eval: true, workerData: { startEpochMs, intervalMs, beats } });

@@ -57,10 +57,11 @@ export async function putRecordOpenLoop({ endpoint, streamName, rate, recordSize
     sendLag.add(sentAt - dueAt);
   }
 
-  // Fires every call that is due, on each beat of the metronome.
-  function tick() {
+  // Fires every call that is due, on each beat of the metronome: call `beat` by the metronome's
+  // word (its clock and this thread's may differ by microseconds), later ones by this clock.
+  function tick(beat) {
     const now = performance.now();
-    while (index < totalCalls && start + index * intervalMs <= now) {
+    while (index < totalCalls && (index <= beat || start + index * intervalMs <= now)) {
       if (outstanding >= maxOutstanding) skipped++;
       else fire(start + index * intervalMs);
       index++;
