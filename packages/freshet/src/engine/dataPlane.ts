@@ -137,13 +137,14 @@ export class DataPlane {
     }
     const encrypted = state.encryption.type === 'KMS';
     const sequenceNumbers = encodeSequenceNumbers(shard.index, read.records.map((record) => record.cursor));
-    const records: Shapes.Record[] = read.records.map((record, i) => ({
-      SequenceNumber: sequenceNumbers[i]!,
-      ApproximateArrivalTimestamp: new Date(record.arrivalMs),
-      Data: record.data,
-      PartitionKey: record.partitionKey,
-      ...(encrypted ? { EncryptionType: 'KMS' as const } : {}),
-    }));
+    // Records of one chunk share their arrival time, and so one Date (no writer changes it).
+    let arrival = new Date(Number.NaN);
+    const records = read.records.map((record, i) => {
+      if (arrival.getTime() !== record.arrivalMs) arrival = new Date(record.arrivalMs);
+      const out: Shapes.Record = { SequenceNumber: sequenceNumbers[i]!, ApproximateArrivalTimestamp: arrival, Data: record.data, PartitionKey: record.partitionKey };
+      if (encrypted) out.EncryptionType = 'KMS';
+      return out;
+    });
     const last = read.records[read.records.length - 1];
     const millisBehindLatest = read.atTip || !last ? 0 : Math.max(0, now - last.arrivalMs);
     if (settled && read.atTip) {

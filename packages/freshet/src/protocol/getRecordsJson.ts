@@ -36,82 +36,87 @@ const writeRestOfOutput = jsonWriterOf('GetRecordsOutput');
 const writeString = jsonWriterOf('PartitionKey');
 const writeEncryptionType = jsonWriterOf('EncryptionType');
 
-/** The bytes of one record's small pieces, worked out while measuring and used while writing. */
-interface RecordText {
-  /** The arrival time as JSON, or '' when the record has none. */
-  timestamp: string;
-  /** The partition key as a JSON string when it needs escaping or is not ASCII, else undefined. */
-  escapedKey: string | undefined;
-  encryption: string;
-}
-
 export function writeGetRecordsJson(output: GetRecordsOutput): Buffer {
   const records = output.Records;
   // '{...}' of every member but Records, reopened so that Records (last in model order) follows.
   const rest = writeRestOfOutput({ ...output, Records: undefined });
   const head = rest.length > 2 ? rest.slice(0, -1) + ',' + OPEN_RECORDS : '{' + OPEN_RECORDS;
 
-  const texts = new Array<RecordText>(records.length);
+  // Partition keys that need escaping or are not ASCII, as JSON strings; the rest are copied as
+  // they are. Nothing else is kept per record between measuring and writing.
+  const escapedKeys = new Array<string | undefined>(records.length);
+  let timestamps = new TimestampText();
   let size = Buffer.byteLength(head, 'utf8') + CLOSE_RECORDS.length;
-  let lastMs = Number.NaN;
-  let lastTimestamp = '';
   for (let i = 0; i < records.length; i++) {
     const record = records[i]!;
-    const ms = record.ApproximateArrivalTimestamp?.getTime();
-    // Records of one chunk share their arrival time: format it once per run.
-    if (ms !== undefined && ms !== lastMs) {
-      lastMs = ms;
-      lastTimestamp = String(ms / 1000);
-    }
-    const text: RecordText = {
-      timestamp: ms === undefined ? '' : lastTimestamp,
-      escapedKey: isPlainAscii(record.PartitionKey) ? undefined : writeString(record.PartitionKey),
-      encryption: record.EncryptionType === undefined ? '' : writeEncryptionType(record.EncryptionType),
-    };
-    texts[i] = text;
-    size += recordBytes(record, text, i);
+    if (!isPlainAscii(record.PartitionKey)) escapedKeys[i] = writeString(record.PartitionKey);
+    size += recordBytes(record, timestamps.of(record), escapedKeys[i], i);
   }
 
   const out = Buffer.allocUnsafe(size);
   let at = out.write(head, 0, 'utf8');
-  for (let i = 0; i < records.length; i++) at = writeRecord(out, at, records[i]!, texts[i]!, i);
+  timestamps = new TimestampText();
+  for (let i = 0; i < records.length; i++) at = writeRecord(out, at, records[i]!, timestamps.of(records[i]!), escapedKeys[i], i);
   at += out.write(CLOSE_RECORDS, at, 'latin1');
   if (at !== size) throw new Error(`GetRecords answer measured ${size} bytes but wrote ${at}`);
   return out;
 }
 
-function recordBytes(record: KinesisRecord, text: RecordText, i: number): number {
+/** Arrival times as JSON numbers. Records of one chunk share theirs: formatted once per run. */
+class TimestampText {
+  private ms = Number.NaN;
+  private text = '';
+
+  /** The record's arrival time as JSON, or '' when it has none. */
+  of(record: KinesisRecord): string {
+    const ms = record.ApproximateArrivalTimestamp?.getTime();
+    if (ms === undefined) return '';
+    if (ms !== this.ms) {
+      this.ms = ms;
+      this.text = String(ms / 1000);
+    }
+    return this.text;
+  }
+}
+
+function encryptionText(record: KinesisRecord): string {
+  return record.EncryptionType === undefined ? '' : writeEncryptionType(record.EncryptionType);
+}
+
+function recordBytes(record: KinesisRecord, timestamp: string, escapedKey: string | undefined, i: number): number {
   let bytes = (i > 0 ? NEXT_RECORD : OPEN_RECORD).length;
-  if (text.timestamp) bytes += OPEN_TIMESTAMP.length + text.timestamp.length + 1;
+  if (timestamp) bytes += OPEN_TIMESTAMP.length + timestamp.length + 1;
   bytes += OPEN_DATA.length + base64Length(record.Data.length) + AFTER_DATA.length;
-  if (text.encryption) bytes += OPEN_ENCRYPTION.length + text.encryption.length + 1;
+  const encryption = encryptionText(record);
+  if (encryption) bytes += OPEN_ENCRYPTION.length + encryption.length + 1;
   bytes += OPEN_PARTITION_KEY.length;
-  bytes += text.escapedKey === undefined ? record.PartitionKey.length + 2 : Buffer.byteLength(text.escapedKey, 'utf8');
+  bytes += escapedKey === undefined ? record.PartitionKey.length + 2 : Buffer.byteLength(escapedKey, 'utf8');
   return bytes + OPEN_SEQUENCE.length + record.SequenceNumber.length + CLOSE_RECORD.length;
 }
 
-function writeRecord(out: Buffer, at: number, record: KinesisRecord, text: RecordText, i: number): number {
+function writeRecord(out: Buffer, at: number, record: KinesisRecord, timestamp: string, escapedKey: string | undefined, i: number): number {
   at = put(out, at, i > 0 ? NEXT_RECORD : OPEN_RECORD);
-  if (text.timestamp) {
+  if (timestamp) {
     at = put(out, at, OPEN_TIMESTAMP);
-    at = putAscii(out, at, text.timestamp);
+    at = putAscii(out, at, timestamp);
     out[at++] = COMMA;
   }
   at = put(out, at, OPEN_DATA);
   at += out.write(base64Of(record.Data), at, 'latin1');
   at = put(out, at, AFTER_DATA);
-  if (text.encryption) {
+  const encryption = encryptionText(record);
+  if (encryption) {
     at = put(out, at, OPEN_ENCRYPTION);
-    at = putAscii(out, at, text.encryption);
+    at = putAscii(out, at, encryption);
     out[at++] = COMMA;
   }
   at = put(out, at, OPEN_PARTITION_KEY);
-  if (text.escapedKey === undefined) {
+  if (escapedKey === undefined) {
     out[at++] = QUOTE;
     at = putAscii(out, at, record.PartitionKey);
     out[at++] = QUOTE;
   } else {
-    at += out.write(text.escapedKey, at, 'utf8');
+    at += out.write(escapedKey, at, 'utf8');
   }
   at = put(out, at, OPEN_SEQUENCE);
   // Sequence numbers are decimal digits: every one in an answer was made by this server.
