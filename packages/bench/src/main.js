@@ -17,8 +17,8 @@ const TARGETS = ['freshet', 'freshet-relaxed', 'kinesalite', 'kinesis-local'];
 
 // Lengths of each measurement, full run and --quick.
 const SIZES = {
-  full: { warmupSeconds: 2, putSeconds: 15, latencySeconds: 15, drainRecords: 1_000_000, preloadCapSeconds: 180, drainCapSeconds: 180, e2eSeconds: 15, scaleSeconds: 8, latencyConnections: 50, calibrateSeconds: 10, diskSeconds: 5, recoveryGb: 10 },
-  quick: { warmupSeconds: 1, putSeconds: 5, latencySeconds: 5, drainRecords: 100_000, preloadCapSeconds: 30, drainCapSeconds: 30, e2eSeconds: 5, scaleSeconds: 3, latencyConnections: 50, calibrateSeconds: 4, diskSeconds: 2, recoveryGb: 1 },
+  full: { warmupSeconds: 2, putSeconds: 15, latencySeconds: 15, drainRecords: 1_000_000, preloadCapSeconds: 180, drainCapSeconds: 180, e2eSeconds: 15, scaleSeconds: 8, sweepSeconds: 5, sweepRepeats: 3, latencyConnections: 50, calibrateSeconds: 10, diskSeconds: 5, recoveryGb: 10 },
+  quick: { warmupSeconds: 1, putSeconds: 5, latencySeconds: 5, drainRecords: 100_000, preloadCapSeconds: 30, drainCapSeconds: 30, e2eSeconds: 5, scaleSeconds: 3, sweepSeconds: 3, sweepRepeats: 1, latencyConnections: 50, calibrateSeconds: 4, diskSeconds: 2, recoveryGb: 1 },
 };
 
 const USAGE = `Usage: npm run bench -- [options]
@@ -32,6 +32,7 @@ const USAGE = `Usage: npm run bench -- [options]
   --drain-records N       records to load before the drain (default 1,000,000, quick 100,000)
   --seconds N             length of each throughput/latency measurement
   --latency-connections N connections the PutRecord latency generator may open (default 50)
+  --sweep-repeats N       times the shard-count sweep runs; each point reports its median (default 3, quick 1)
   --data-root DIR         where Freshet's data directories and the disk calibration go (default: OS temp dir)
   --out DIR               where the JSON goes (default: <repo>/bench-results)
   --help`;
@@ -47,6 +48,7 @@ function parseOptions() {
       'drain-records': { type: 'string' },
       seconds: { type: 'string' },
       'latency-connections': { type: 'string' },
+      'sweep-repeats': { type: 'string' },
       'data-root': { type: 'string' },
       out: { type: 'string', default: join(repoRoot, 'bench-results') },
       help: { type: 'boolean', default: false },
@@ -66,7 +68,8 @@ function parseOptions() {
   if (values['recovery-gb']) sizes.recoveryGb = Number(values['recovery-gb']);
   if (values['latency-connections']) sizes.latencyConnections = Number(values['latency-connections']);
   if (values['drain-records']) sizes.drainRecords = Number(values['drain-records']);
-  if (values.seconds) Object.assign(sizes, { putSeconds: +values.seconds, latencySeconds: +values.seconds, e2eSeconds: +values.seconds, scaleSeconds: +values.seconds });
+  if (values['sweep-repeats']) sizes.sweepRepeats = Number(values['sweep-repeats']);
+  if (values.seconds) Object.assign(sizes, { putSeconds: +values.seconds, latencySeconds: +values.seconds, e2eSeconds: +values.seconds, scaleSeconds: +values.seconds, sweepSeconds: +values.seconds });
   return { quick: values.quick, targets, scenarios: SCENARIOS.filter((s) => scenarioIds.includes(s.id)), sizes, dataRoot: values['data-root'] ?? tmpdir(), out: values.out };
 }
 
