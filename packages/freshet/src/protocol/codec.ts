@@ -12,6 +12,7 @@ import { jsonReaderOf, jsonWriterOf, parseJsonBody } from './json.js';
 import { inputShapeName, model, outputShapeName } from './model.js';
 import { readPutRecordsJson } from './putRecordsJson.js';
 import { writeGetRecordsJson } from './getRecordsJson.js';
+import { writePutRecordsJson } from './putRecordsOutputJson.js';
 import { compileAllValidators, validateInput } from './validation.js';
 import type { OperationName, OperationShapes } from './shapes.generated.js';
 
@@ -64,6 +65,7 @@ export function encodeOutput<Op extends OperationName>(
     return sink.finish();
   }
   if (op === 'GetRecords') return writeGetRecordsJson(output as OperationShapes['GetRecords']['output']);
+  if (op === 'PutRecords') return Buffer.from(writePutRecordsJson(output as OperationShapes['PutRecords']['output']), 'utf8');
   return Buffer.from(jsonWriterOf(shapeName)(output), 'utf8');
 }
 
