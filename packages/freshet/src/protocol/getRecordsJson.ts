@@ -14,7 +14,7 @@
  * formatting); a property test holds the two together. Everything but the records (ChildShards,
  * MillisBehindLatest, NextShardIterator) is small and goes through the general writer.
  */
-import { jsonWriterOf } from './json.js';
+import { jsonWriterOf, openRecordsJson } from './json.js';
 import type { GetRecordsOutput, Record as KinesisRecord } from './shapes.generated.js';
 
 // Member order is the model's (alphabetical), as the general writer's is.
@@ -27,20 +27,16 @@ const OPEN_ENCRYPTION = ascii('"EncryptionType":');
 const OPEN_PARTITION_KEY = ascii('"PartitionKey":');
 const OPEN_SEQUENCE = ascii(',"SequenceNumber":"');
 const CLOSE_RECORD = ascii('"}');
-const OPEN_RECORDS = '"Records":[';
 const CLOSE_RECORDS = ']}';
 const COMMA = 0x2c;
 const QUOTE = 0x22;
 
-const writeRestOfOutput = jsonWriterOf('GetRecordsOutput');
 const writeString = jsonWriterOf('PartitionKey');
 const writeEncryptionType = jsonWriterOf('EncryptionType');
 
 export function writeGetRecordsJson(output: GetRecordsOutput): Buffer {
   const records = output.Records;
-  // '{...}' of every member but Records, reopened so that Records (last in model order) follows.
-  const rest = writeRestOfOutput({ ...output, Records: undefined });
-  const head = rest.length > 2 ? rest.slice(0, -1) + ',' + OPEN_RECORDS : '{' + OPEN_RECORDS;
+  const head = openRecordsJson('GetRecordsOutput', output);
 
   // Partition keys that need escaping or are not ASCII, as JSON strings; the rest are copied as
   // they are. Nothing else is kept per record between measuring and writing.

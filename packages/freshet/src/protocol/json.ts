@@ -155,3 +155,13 @@ export const jsonWriterOf: (shapeName: string) => JsonWriter = memoizeByShape((n
     case 'timestamp': return writeTimestamp;
   }
 });
+
+/**
+ * For the fast writers of answers whose records come last in model order (GetRecords, PutRecords):
+ * every other member written by the general writer, and the object left open at `"Records":[`,
+ * so the caller writes the records and closes with `]}`.
+ */
+export function openRecordsJson(shapeName: string, output: object): string {
+  const rest = jsonWriterOf(shapeName)({ ...output, Records: undefined });
+  return (rest.length > 2 ? rest.slice(0, -1) + ',' : '{') + '"Records":[';
+}

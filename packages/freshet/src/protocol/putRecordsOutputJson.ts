@@ -8,17 +8,13 @@
  * other member go through the general writer. The text is exactly the general writer's (member
  * order is the model's, alphabetical); a property test holds the two together.
  */
-import { jsonWriterOf } from './json.js';
+import { jsonWriterOf, openRecordsJson } from './json.js';
 import type { PutRecordsOutput } from './shapes.generated.js';
 
-const writeRestOfOutput = jsonWriterOf('PutRecordsOutput');
 const writeEntry = jsonWriterOf('PutRecordsResultEntry');
-const OPEN_RECORDS = '"Records":[';
 
 export function writePutRecordsJson(output: PutRecordsOutput): string {
-  // '{...}' of every member but Records, reopened so that Records (last in model order) follows.
-  const rest = writeRestOfOutput({ ...output, Records: undefined });
-  let out = rest.length > 2 ? rest.slice(0, -1) + ',' + OPEN_RECORDS : '{' + OPEN_RECORDS;
+  let out = openRecordsJson('PutRecordsOutput', output);
   const entries = output.Records;
   for (let i = 0; i < entries.length; i++) {
     const entry = entries[i]!;
