@@ -1,7 +1,7 @@
 // Issue 7's targets for Freshet (fsync'd acks unless said), checked against one run's figures.
 // A goal whose figures are missing from the run (scenario or target not run) says "not measured".
 
-import { READER_LABELS } from './scenarios/drain.js';
+import { DRAIN_READERS } from './load/drain.js';
 
 const find = (run, scenario, where) => run.scenarios[scenario]?.rows.find((row) => Object.entries(where).every(([k, v]) => row[k] === v));
 const ratio = (a, b) => (a != null && b ? a / b : null);
@@ -35,7 +35,7 @@ const GOALS = [
     goal: 'GetRecords drain ≥ 10× kinesalite',
     check(run) {
       // Read with the byte-scanning client, as PutRecords is written with pre-built bodies.
-      const reader = READER_LABELS.scan;
+      const reader = DRAIN_READERS.scan;
       const kinesalite = find(run, 'drain', { target: 'kinesalite', reader })?.recordsPerSecond;
       const r = ratio(find(run, 'drain', { target: 'freshet', reader })?.recordsPerSecond, kinesalite);
       if (r == null) return null;

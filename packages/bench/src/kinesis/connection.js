@@ -69,7 +69,7 @@ export class Connection {
       const name = lines[i].slice(0, colon).trim().toLowerCase();
       const value = lines[i].slice(colon + 1).trim().toLowerCase();
       if (name === 'content-length') response.remaining = Number(value);
-      else if (name === 'transfer-encoding' && value.includes('chunked')) response.chunked = { pending: Buffer.alloc(0), dataLeft: 0 };
+      else if (name === 'transfer-encoding' && value.includes('chunked')) response.chunked = { pending: Buffer.alloc(0), dataLeft: 0, skipCrlf: false, last: false };
       else if (name === 'connection' && value === 'close') response.keepAlive = false;
     }
     if (!response.chunked && response.remaining < 0) response.remaining = 0; // no body framing: empty

@@ -42,6 +42,12 @@ export class KinesisHttp {
 
   /** One call with a JSON answer; throws KinesisError on an error answer. */
   async call(operation, input) {
+    const body = await this.callForBytes(operation, input);
+    return body.length ? JSON.parse(body) : {};
+  }
+
+  /** One call, its answer's body left as bytes; throws KinesisError on an error answer. */
+  async callForBytes(operation, input) {
     const { status, body } = await this.send(this.prepare(operation, input));
     if (status !== 200) {
       let message = body.toString();
@@ -50,7 +56,7 @@ export class KinesisHttp {
       } catch {}
       throw new KinesisError(errorType(body), message, status);
     }
-    return body.length ? JSON.parse(body) : {};
+    return body;
   }
 
   close() {

@@ -1,16 +1,16 @@
-import { KinesisHttp, KinesisError, errorType } from '../kinesis/http.js';
+import { KinesisHttp } from '../kinesis/http.js';
 import { listShardIds } from '../kinesis/streams.js';
 import { LatencySamples } from '../util/stats.js';
 
 /**
- * How the drain client reads a GetRecords answer.
+ * How the drain client reads a GetRecords answer, each with its label in reports.
  * - `scan` finds the records and the fields it needs in the bytes, without building them as
  *   objects: like the pre-built PutRecords bodies, it keeps the client's own cost from hiding the
  *   server's (JSON.parse of a 14 MB answer costs this client more than most servers take to
  *   write it).
  * - `parse` reads the answer with JSON.parse, as a consumer would.
  */
-export const DRAIN_READERS = ['scan', 'parse'];
+export const DRAIN_READERS = { scan: 'byte scan', parse: 'JSON.parse' };
 
 /**
  * Reads a stream from TRIM_HORIZON to its end with GetRecords (Limit 10,000), all shards at once,
@@ -19,7 +19,7 @@ export const DRAIN_READERS = ['scan', 'parse'];
  * `recordSize` (the size the records were written with) gives the data bytes of a scanned answer.
  */
 export async function drain({ endpoint, streamName, expectedRecords, timeCapMs, reader = 'parse', recordSize }) {
-  if (!DRAIN_READERS.includes(reader)) throw new Error(`unknown drain reader ${reader}`);
+  if (!Object.hasOwn(DRAIN_READERS, reader)) throw new Error(`unknown drain reader ${reader}`);
   const client = new KinesisHttp(endpoint, { maxSockets: 64 });
   const shardIds = await listShardIds(client, streamName);
   const callLatency = new LatencySamples();
@@ -72,8 +72,7 @@ async function getRecords(client, iterator, reader, recordSize) {
     for (const record of answer.Records) bytes += Math.floor((record.Data.length * 3) / 4);
     return { count: answer.Records.length, bytes, nextIterator: answer.NextShardIterator, millisBehindLatest: answer.MillisBehindLatest };
   }
-  const { status, body } = await client.send(client.prepare('GetRecords', { ShardIterator: iterator, Limit: 10_000 }));
-  if (status !== 200) throw new KinesisError(errorType(body), body.toString('utf8', 0, 512), status);
+  const body = await client.callForBytes('GetRecords', { ShardIterator: iterator, Limit: 10_000 });
   const count = countKeys(body, SEQUENCE_NUMBER_KEY);
   return { count, bytes: count * recordSize, nextIterator: stringField(body, NEXT_ITERATOR_KEY), millisBehindLatest: numberField(body, MILLIS_BEHIND_KEY) };
 }

@@ -2,7 +2,6 @@ import { NoopTarget } from '../targets/noop.js';
 import { jobTimeout, withServer } from './session.js';
 import { fmt } from '../util/format.js';
 import { DRAIN_READERS } from '../load/drain.js';
-import { READER_LABELS } from './drain.js';
 
 /**
  * Ceilings of this machine, measured in the same run: what a server that does no work answers
@@ -28,7 +27,7 @@ export const calibrate = {
     const sdkHttp1 = await withServer(ctx, noop, (endpoint) => ctx.runJob('putRecordsSdk', { endpoint, streamName: 'noop', ...load, transport: 'http1' }, timeout));
     const drainRecords = sizes.drainRecords;
     const drains = {};
-    for (const reader of DRAIN_READERS) {
+    for (const reader of Object.keys(DRAIN_READERS)) {
       const params = { streamName: 'noop', reader, recordSize: 1024, expectedRecords: drainRecords, timeCapMs: sizes.drainCapSeconds * 1000 };
       drains[reader] = await withServer(ctx, noop, (endpoint) => ctx.runJob('drain', { ...params, endpoint }, jobTimeout(sizes.drainCapSeconds)));
     }
@@ -43,10 +42,10 @@ export const calibrate = {
       { measure: 'no-op server, pre-built PutRecords', value: `${fmt.mb(rawRequestBytesPerSecond / 1000)} GB/s`, detail: `${fmt.int(raw.recordsPerSecond)} records/s of 1 KiB (request bytes incl. base64)`, raw, rawRequestBytesPerSecond },
       { measure: 'no-op server, SDK v3 h2c (default)', value: `${fmt.int(sdkH2.recordsPerSecond)} records/s`, detail: 'the SDK client alone, 8 calls in flight', sdk: sdkH2 },
       { measure: 'no-op server, SDK v3 HTTP/1.1', value: `${fmt.int(sdkHttp1.recordsPerSecond)} records/s`, detail: 'the SDK client alone, 8 calls in flight', sdk: sdkHttp1 },
-      ...DRAIN_READERS.map((reader) => ({
-        measure: `no-op server, GetRecords drain, ${READER_LABELS[reader]}`,
+      ...Object.entries(DRAIN_READERS).map(([reader, label]) => ({
+        measure: `no-op server, GetRecords drain, ${label}`,
         value: `${fmt.int(drains[reader].recordsPerSecond)} records/s`,
-        detail: `the drain client alone (${READER_LABELS[reader]} of 10,000 records of 1 KiB a call), ${fmt.int(drains[reader].records)} records`,
+        detail: `the drain client alone (${label} of 10,000 records of 1 KiB a call), ${fmt.int(drains[reader].records)} records`,
         reader,
         drain: drains[reader],
       })),

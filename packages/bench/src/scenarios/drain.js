@@ -32,11 +32,11 @@ export const drain = {
       );
       const loaded = preload.acknowledgedTotal;
       const rows = [];
-      for (const reader of DRAIN_READERS) {
+      for (const [reader, label] of Object.entries(DRAIN_READERS)) {
         const result = await ctx.runJob('drain', { ...stream, reader, recordSize: 1024, expectedRecords: loaded, timeCapMs: sizes.drainCapSeconds * 1000 }, jobTimeout(sizes.drainCapSeconds));
         rows.push({
           target: target.name,
-          reader: READER_LABELS[reader],
+          reader: label,
           loaded,
           drained: result.records,
           recordsPerSecond: result.recordsPerSecond,
@@ -51,5 +51,3 @@ export const drain = {
     });
   },
 };
-
-export const READER_LABELS = { scan: 'byte scan', parse: 'JSON.parse' };
