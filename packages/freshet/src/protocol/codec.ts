@@ -15,6 +15,7 @@ import { writeGetRecordsJson } from './getRecordsJson.js';
 import { writePutRecordsJson } from './putRecordsOutputJson.js';
 import { compileAllValidators, validateInput } from './validation.js';
 import type { OperationName, OperationShapes } from './shapes.generated.js';
+import type { BufferPool } from '../util/bufferPool.js';
 
 export type WireFormat = 'json' | 'cbor';
 
@@ -51,11 +52,14 @@ export function decodeInput<Op extends OperationName>(
 /**
  * Operations without an output shape (CreateStream, PutRecords' siblings that return nothing)
  * answer with an empty body, as AWS does (kinesalite test/createStream.js: `res.body.should.equal('')`).
+ * Big answers take their memory from `pool` when one is given: the caller gives the Buffer back
+ * to it once written.
  */
 export function encodeOutput<Op extends OperationName>(
   op: Op,
   format: WireFormat,
   output: OperationShapes[Op]['output'],
+  pool?: BufferPool,
 ): Buffer {
   const shapeName = outputShapeName(op);
   if (!shapeName || output === undefined || output === null) return EMPTY;
@@ -64,7 +68,7 @@ export function encodeOutput<Op extends OperationName>(
     cborWriterOf(shapeName)(output, sink);
     return sink.finish();
   }
-  if (op === 'GetRecords') return writeGetRecordsJson(output as OperationShapes['GetRecords']['output']);
+  if (op === 'GetRecords') return writeGetRecordsJson(output as OperationShapes['GetRecords']['output'], pool && ((size) => pool.take(size)));
   if (op === 'PutRecords') return Buffer.from(writePutRecordsJson(output as OperationShapes['PutRecords']['output']), 'utf8');
   return Buffer.from(jsonWriterOf(shapeName)(output), 'utf8');
 }

@@ -34,7 +34,8 @@ const QUOTE = 0x22;
 const writeString = jsonWriterOf('PartitionKey');
 const writeEncryptionType = jsonWriterOf('EncryptionType');
 
-export function writeGetRecordsJson(output: GetRecordsOutput): Buffer {
+/** `allocate` gives the answer's Buffer: a pool's, so that big answers reuse their memory. */
+export function writeGetRecordsJson(output: GetRecordsOutput, allocate: (size: number) => Buffer = Buffer.allocUnsafe): Buffer {
   const records = output.Records;
   const head = openRecordsJson('GetRecordsOutput', output);
 
@@ -49,7 +50,7 @@ export function writeGetRecordsJson(output: GetRecordsOutput): Buffer {
     size += recordBytes(record, timestamps.of(record), escapedKeys[i], i);
   }
 
-  const out = Buffer.allocUnsafe(size);
+  const out = allocate(size);
   let at = out.write(head, 0, 'utf8');
   timestamps = new TimestampText();
   for (let i = 0; i < records.length; i++) at = writeRecord(out, at, records[i]!, timestamps.of(records[i]!), escapedKeys[i], i);

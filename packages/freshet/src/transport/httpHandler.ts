@@ -12,6 +12,7 @@ import { CONTENT_TYPES, encodeError, encodeOutput, type WireFormat } from '../pr
 import { KinesisError } from '../protocol/errors.js';
 import type { OffThreadDecoder } from '../protocol/offThreadDecoder.js';
 import type { OperationName, OperationShapes } from '../protocol/shapes.generated.js';
+import { BufferPool } from '../util/bufferPool.js';
 import { serveSubscription } from './eventStreamResponse.js';
 import type { AnyRequest as IncomingMessage, AnyResponse as ServerResponse, Handler } from './listener.js';
 
@@ -32,6 +33,7 @@ export interface HttpHandlerOptions {
 }
 
 export function createHttpHandler(options: HttpHandlerOptions): Handler {
+  const answers = new BufferPool();
   return (req, res) => {
     res.setHeader('x-amzn-RequestId', randomUUID());
     res.setHeader('x-amz-id-2', randomBytes(48).toString('base64'));
@@ -45,12 +47,12 @@ export function createHttpHandler(options: HttpHandlerOptions): Handler {
         const err = new KinesisError('RequestEntityTooLargeException', 'Request entity too large');
         return send(res, 413, 'json', encodeError('json', err));
       }
-      void dispatch(req, res, body, options);
+      void dispatch(req, res, body, options, answers);
     });
   };
 }
 
-async function dispatch(req: IncomingMessage, res: ServerResponse, body: Buffer, options: HttpHandlerOptions) {
+async function dispatch(req: IncomingMessage, res: ServerResponse, body: Buffer, options: HttpHandlerOptions, answers: BufferPool) {
   const format = wireFormatOf(req.headers['content-type']);
   const operationName = operationNameOf(req.headers['x-amz-target']);
   const operation = operationName ? (OPERATIONS[operationName] as Operation<OperationName> | undefined) : undefined;
@@ -72,7 +74,7 @@ async function dispatch(req: IncomingMessage, res: ServerResponse, body: Buffer,
       return serveSubscription(res, format, subscription, (err) => options.onInternalError(err, operationName));
     }
     const output = await operation!(options.engine, ctx, input);
-    send(res, 200, format, encodeOutput(operationName, format, output));
+    send(res, 200, format, encodeOutput(operationName, format, output, answers), answers);
   } catch (err) {
     if (err instanceof KinesisError) {
       res.setHeader('x-amzn-ErrorType', err.code);
@@ -147,10 +149,14 @@ function readBody(req: IncomingMessage, limit: number, done: (body: Buffer | und
   });
 }
 
-function send(res: ServerResponse, status: number, format: WireFormat, body: Buffer): void {
+/** Writes the answer; a body from `pool` goes back to it once the response is written. */
+function send(res: ServerResponse, status: number, format: WireFormat, body: Buffer, pool?: BufferPool): void {
   if (res.headersSent || res.destroyed) return;
   res.statusCode = status;
   res.setHeader('Content-Type', CONTENT_TYPES[format]);
   res.setHeader('Content-Length', body.length);
-  res.end(body);
+  // 'finish' (the end callback) comes once the socket (or HTTP/2 session) has written the body;
+  // a response cut short never finishes, and its body is left to the garbage collector.
+  if (pool) res.end(body, () => pool.give(body));
+  else res.end(body);
 }

@@ -5,7 +5,8 @@
  */
 import { strict as assert } from 'node:assert';
 import { after, before, describe, it } from 'node:test';
-import { ListStreamsCommand, type KinesisClient } from '@aws-sdk/client-kinesis';
+import { GetRecordsCommand, GetShardIteratorCommand, ListStreamsCommand, PutRecordsCommand, type KinesisClient } from '@aws-sdk/client-kinesis';
+import { createActiveStream } from '../helpers/api.js';
 import { startServer, type TestServer } from '../helpers/server.js';
 import { kinesisClient, uniqueName } from '../helpers/clients.js';
 
@@ -204,6 +205,46 @@ describe('HTTP transport', () => {
     } finally {
       central.destroy();
       east.destroy();
+    }
+  });
+
+  it('writes big answers read at once, over HTTP/1.1 and HTTP/2, each with its own records', async () => {
+    // GetRecords answers of megabytes are written into reused buffers: one given back before its
+    // socket had written it would show here as another shard's bytes or broken JSON.
+    const name = uniqueName('big-answers');
+    const shards = 4;
+    const perShard = 6;
+    const sdk: KinesisClient = kinesisClient(server.url);
+    try {
+      await createActiveStream(sdk, { StreamName: name, ShardCount: shards });
+      const dataOf = (shard: number, i: number) => Buffer.alloc(300_000, `shard ${shard} record ${i};`);
+      for (let shard = 0; shard < shards; shard++) {
+        const hashKey = ((2n ** 128n / BigInt(shards)) * BigInt(shard)).toString();
+        const Records = Array.from({ length: perShard }, (_, i) => ({ PartitionKey: 'k', ExplicitHashKey: hashKey, Data: dataOf(shard, i) }));
+        await sdk.send(new PutRecordsCommand({ StreamName: name, Records }));
+      }
+      const iteratorOf = async (shard: number) =>
+        (await sdk.send(new GetShardIteratorCommand({ StreamName: name, ShardId: `shardId-00000000000${shard}`, ShardIteratorType: 'TRIM_HORIZON' }))).ShardIterator!;
+      const overHttp2 = async (shard: number) => {
+        const answer = await sdk.send(new GetRecordsCommand({ ShardIterator: await iteratorOf(shard) }));
+        return answer.Records!.map((record) => Buffer.from(record.Data!));
+      };
+      const overHttp1 = async (shard: number) => {
+        const answer = await call({ target: 'Kinesis_20131202.GetRecords', body: JSON.stringify({ ShardIterator: await iteratorOf(shard) }) });
+        assert.equal(answer.status, 200, answer.text.slice(0, 200));
+        return (answer.json!.Records as Array<{ Data: string }>).map((record) => Buffer.from(record.Data, 'base64'));
+      };
+      for (let round = 0; round < 3; round++) {
+        const reads = [];
+        for (let shard = 0; shard < shards; shard++) reads.push({ shard, read: overHttp2(shard) }, { shard, read: overHttp1(shard) });
+        for (const { shard, read } of reads) {
+          const records = await read;
+          assert.equal(records.length, perShard, `shard ${shard}, round ${round}`);
+          records.forEach((data, i) => assert.ok(data.equals(dataOf(shard, i)), `shard ${shard} record ${i}, round ${round}`));
+        }
+      }
+    } finally {
+      sdk.destroy();
     }
   });
 });

@@ -1,0 +1,90 @@
+/**
+ * Reusable Buffers for big answers (a GetRecords answer is up to ~15 MB).
+ *
+ * A Buffer of megabytes comes from the C allocator as fresh pages, and the first write to each
+ * page takes a page fault: writing a 14 MB answer into new memory cost a drain more than its
+ * base64 encoding (profiled: 130,000 faults per million records read, ~10% of the server's CPU).
+ * A buffer taken from here is written again once the socket is done with it: its pages stay
+ * mapped.
+ *
+ * Only buffers this pool handed out come back to it (a WeakSet remembers them, so one that is
+ * never given back is simply collected), and the caller gives one back only once nothing reads
+ * it any more: for an HTTP answer, when the response's write has completed. The free list is
+ * bounded in bytes and dropped after a while without use, so an idle server keeps none of it.
+ */
+export interface BufferPoolOptions {
+  /** Smaller requests get a plain Buffer.allocUnsafe: Node's allocator serves them well. */
+  minBytes?: number;
+  /** The most bytes kept on the free list. */
+  maxFreeBytes?: number;
+  /** The free list is released after this long without a take. */
+  idleMs?: number;
+}
+
+const MIB = 2 ** 20;
+
+export class BufferPool {
+  private readonly minBytes: number;
+  private readonly maxFreeBytes: number;
+  private readonly idleMs: number;
+  private free: ArrayBuffer[] = [];
+  private freeBytes = 0;
+  private readonly issued = new WeakSet<ArrayBuffer>();
+  private idleTimer: NodeJS.Timeout | undefined;
+  private usedSinceTimer = false;
+
+  constructor(options: BufferPoolOptions = {}) {
+    this.minBytes = options.minBytes ?? MIB;
+    this.maxFreeBytes = options.maxFreeBytes ?? 64 * MIB;
+    this.idleMs = options.idleMs ?? 30_000;
+  }
+
+  /** A Buffer of exactly `size` bytes, with unspecified content. */
+  take(size: number): Buffer {
+    if (size < this.minBytes) return Buffer.allocUnsafe(size);
+    this.usedSinceTimer = true;
+    const found = this.bestFit(size);
+    const memory = found ?? new ArrayBuffer(Math.ceil(size / MIB) * MIB);
+    this.issued.add(memory);
+    return Buffer.from(memory, 0, size);
+  }
+
+  /** Takes back a buffer from `take` once nothing reads it; any other buffer is ignored. */
+  give(buffer: Buffer): void {
+    const memory = buffer.buffer;
+    if (!(memory instanceof ArrayBuffer) || !this.issued.delete(memory)) return;
+    if (this.freeBytes + memory.byteLength > this.maxFreeBytes) return;
+    this.free.push(memory);
+    this.freeBytes += memory.byteLength;
+    this.armIdleTimer();
+  }
+
+  /** Bytes on the free list (for tests and metrics). */
+  get retainedBytes(): number {
+    return this.freeBytes;
+  }
+
+  private bestFit(size: number): ArrayBuffer | undefined {
+    let best = -1;
+    for (let i = 0; i < this.free.length; i++) {
+      const length = this.free[i]!.byteLength;
+      if (length >= size && (best < 0 || length < this.free[best]!.byteLength)) best = i;
+    }
+    if (best < 0) return undefined;
+    const [memory] = this.free.splice(best, 1);
+    this.freeBytes -= memory!.byteLength;
+    return memory;
+  }
+
+  private armIdleTimer(): void {
+    if (this.idleTimer) return;
+    this.usedSinceTimer = false;
+    this.idleTimer = setTimeout(() => {
+      this.idleTimer = undefined;
+      if (this.usedSinceTimer) return this.armIdleTimer();
+      this.free = [];
+      this.freeBytes = 0;
+    }, this.idleMs);
+    this.idleTimer.unref();
+  }
+}
