@@ -12,9 +12,11 @@
 
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
+import { BufferPool } from '../../util/bufferPool.js';
 import { ensureDir, writeFileAtomic } from './files.js';
 import { IndexCache } from './indexCache.js';
 import {
+  BATCH_BUFFER_POOL_BYTES,
   DEFAULT_INDEX_CACHE_BYTES,
   DEFAULT_MAX_CHUNKS_PER_SEGMENT,
   DEFAULT_SEGMENT_BYTES,
@@ -101,6 +103,7 @@ function checkOptions(options: LocalStorageOptions) {
     now: options.now ?? Date.now,
     warn: options.warn ?? ((message: string) => process.emitWarning(message, 'FreshetStorageWarning')),
     indexCache: new IndexCache(indexCacheBytes),
+    batchBuffers: new BufferPool({ maxFreeBytes: BATCH_BUFFER_POOL_BYTES }),
   };
 }
 

@@ -36,6 +36,8 @@ export const SOFT_CHUNK_BYTES = 256 * KiB;
 /** One flush (one write, one fdatasync) carries at most this much (unless one append is bigger). */
 export const MAX_BATCH_BYTES = 16 * MiB;
 export const MAX_BATCH_APPENDS = 16_384;
+/** Batch buffers kept for reuse between flushes, across all logs (util/bufferPool.ts). */
+export const BATCH_BUFFER_POOL_BYTES = 32 * MiB;
 /** Appends waiting for a flush; beyond this, append() fails fast instead of growing memory. */
 export const MAX_PENDING_BYTES = 256 * MiB;
 
