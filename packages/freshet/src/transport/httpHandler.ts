@@ -126,27 +126,55 @@ function readBody(req: IncomingMessage, limit: number, done: (body: Buffer | und
     req.resume();
     return done(undefined);
   }
-  const chunks: Buffer[] = [];
-  let length = 0;
+  // With a declared length the body's Buffer is allocated up front and each chunk copied in as
+  // it arrives, so the chunks are garbage at once rather than all held until a final join.
+  const body = new BodyBuffer(Number.isSafeInteger(declared) && declared > 0 ? declared : 0);
   let finished = false;
   req.on('data', (chunk: Buffer) => {
     if (finished) return;
-    length += chunk.length;
-    if (length > limit) {
+    if (body.length + chunk.length > limit) {
       finished = true;
       done(undefined);
       return;
     }
-    chunks.push(chunk);
+    body.add(chunk);
   });
   req.on('end', () => {
     if (finished) return;
     finished = true;
-    done(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, length));
+    done(body.finish());
   });
   req.on('error', () => {
     finished = true;
   });
+}
+
+/** A request body as it arrives: copied into one Buffer of the declared size, chunks otherwise. */
+class BodyBuffer {
+  private readonly whole: Buffer | undefined;
+  private chunks: Buffer[] = [];
+  length = 0;
+
+  constructor(declaredBytes: number) {
+    this.whole = declaredBytes > 0 ? Buffer.allocUnsafe(declaredBytes) : undefined;
+  }
+
+  add(chunk: Buffer): void {
+    if (this.whole && this.length + chunk.length <= this.whole.length) chunk.copy(this.whole, this.length);
+    else this.spill(chunk);
+    this.length += chunk.length;
+  }
+
+  finish(): Buffer {
+    if (this.whole && this.chunks.length === 0) return this.length === this.whole.length ? this.whole : this.whole.subarray(0, this.length);
+    return this.chunks.length === 1 ? this.chunks[0]! : Buffer.concat(this.chunks, this.length);
+  }
+
+  /** More bytes than declared (or none declared): keep chunks, after what was copied so far. */
+  private spill(chunk: Buffer): void {
+    if (this.whole && this.chunks.length === 0 && this.length > 0) this.chunks.push(this.whole.subarray(0, this.length));
+    this.chunks.push(chunk);
+  }
 }
 
 /** Writes the answer; a body from `pool` goes back to it once the response is written. */

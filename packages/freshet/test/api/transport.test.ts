@@ -4,6 +4,7 @@
  * region from the SigV4 credential scope, and the JSON wire form of blobs and timestamps.
  */
 import { strict as assert } from 'node:assert';
+import { request as httpRequest } from 'node:http';
 import { after, before, describe, it } from 'node:test';
 import { GetRecordsCommand, GetShardIteratorCommand, ListStreamsCommand, PutRecordsCommand, type KinesisClient } from '@aws-sdk/client-kinesis';
 import { createActiveStream } from '../helpers/api.js';
@@ -181,6 +182,41 @@ describe('HTTP transport', () => {
     // The server still serves afterwards.
     const ok = await call({ target: 'Kinesis_20131202.ListStreams', body: '{}' });
     assert.equal(ok.status, 200);
+  });
+
+  it('reads bodies sent in pieces, with a Content-Length or chunked without one', async () => {
+    const name = uniqueName('pieces');
+    const created = await call({ target: 'Kinesis_20131202.CreateStream', body: JSON.stringify({ StreamName: name, ShardCount: 1 }) });
+    assert.equal(created.status, 200);
+    const data = Buffer.alloc(200_000, 'piecewise ');
+    const body = Buffer.from(JSON.stringify({ StreamName: name, PartitionKey: 'k', Data: data.toString('base64') }));
+    for (const declare of [true, false]) {
+      const answer = await new Promise<{ status: number; text: string }>((resolve, reject) => {
+        const headers: Record<string, string | number> = { 'content-type': JSON_TYPE, 'x-amz-target': 'Kinesis_20131202.PutRecord' };
+        if (declare) headers['content-length'] = body.length;
+        const req = httpRequest(server.url, { method: 'POST', headers }, (res) => {
+          const parts: Buffer[] = [];
+          res.on('data', (part: Buffer) => parts.push(part));
+          res.on('end', () => resolve({ status: res.statusCode!, text: Buffer.concat(parts).toString() }));
+        });
+        req.on('error', reject);
+        // Three writes, the last one after a pause: the body reaches the server in several reads.
+        req.write(body.subarray(0, 1000));
+        req.write(body.subarray(1000, 150_000));
+        setTimeout(() => req.end(body.subarray(150_000)), 20);
+      });
+      assert.equal(answer.status, 200, `declared length ${declare}: ${answer.text}`);
+      assert.match(answer.text, /"SequenceNumber":"\d+"/);
+    }
+    const sdk: KinesisClient = kinesisClient(server.url);
+    try {
+      const iterator = (await sdk.send(new GetShardIteratorCommand({ StreamName: name, ShardId: 'shardId-000000000000', ShardIteratorType: 'TRIM_HORIZON' }))).ShardIterator!;
+      const records = (await sdk.send(new GetRecordsCommand({ ShardIterator: iterator }))).Records!;
+      assert.equal(records.length, 2);
+      for (const record of records) assert.ok(Buffer.from(record.Data!).equals(data));
+    } finally {
+      sdk.destroy();
+    }
   });
 
   it('acts in the region of the SigV4 credential scope, us-east-1 when unsigned', async () => {
