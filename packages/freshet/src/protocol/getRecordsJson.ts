@@ -18,21 +18,21 @@ import { jsonWriterOf, openRecordsJson } from './json.js';
 import type { GetRecordsOutput, Record as KinesisRecord } from './shapes.generated.js';
 
 // Member order is the model's (alphabetical), as the general writer's is. The constant pieces
-// between a record's values are joined ahead of time, one copy each.
+// between a record's values are also joined ahead of time, one copy each.
 const OPEN_RECORD = ascii('{');
 const NEXT_RECORD = ascii(',{');
 const OPEN_TIMESTAMP = ascii('"ApproximateArrivalTimestamp":');
-const OPEN_RECORD_TIMESTAMP = ascii('{"ApproximateArrivalTimestamp":');
-const NEXT_RECORD_TIMESTAMP = ascii(',{"ApproximateArrivalTimestamp":');
 const OPEN_DATA = ascii('"Data":"');
-const COMMA_OPEN_DATA = ascii(',"Data":"');
 const AFTER_DATA = ascii('",');
 const OPEN_ENCRYPTION = ascii('"EncryptionType":');
 const OPEN_PARTITION_KEY = ascii('"PartitionKey":');
-const OPEN_PARTITION_KEY_QUOTE = ascii('"PartitionKey":"');
 const OPEN_SEQUENCE = ascii(',"SequenceNumber":"');
-const QUOTE_OPEN_SEQUENCE = ascii('","SequenceNumber":"');
 const CLOSE_RECORD = ascii('"}');
+const OPEN_RECORD_TIMESTAMP = join(OPEN_RECORD, OPEN_TIMESTAMP);
+const NEXT_RECORD_TIMESTAMP = join(NEXT_RECORD, OPEN_TIMESTAMP);
+const COMMA_OPEN_DATA = join(ascii(','), OPEN_DATA);
+const OPEN_PARTITION_KEY_QUOTE = join(OPEN_PARTITION_KEY, ascii('"'));
+const QUOTE_OPEN_SEQUENCE = join(ascii('"'), OPEN_SEQUENCE);
 const CLOSE_RECORDS = ']}';
 const COMMA = 0x2c;
 
@@ -136,6 +136,10 @@ function put(out: Buffer, at: number, bytes: Uint8Array): number {
 function putAscii(out: Buffer, at: number, text: string): number {
   for (let i = 0; i < text.length; i++) out[at + i] = text.charCodeAt(i);
   return at + text.length;
+}
+
+function join(...pieces: Uint8Array[]): Uint8Array {
+  return Uint8Array.from(Buffer.concat(pieces));
 }
 
 function ascii(text: string): Uint8Array {

@@ -126,8 +126,9 @@ function readBody(req: IncomingMessage, limit: number, done: (body: Buffer | und
     req.resume();
     return done(undefined);
   }
-  // With a declared length the body's Buffer is allocated up front and each chunk copied in as
-  // it arrives, so the chunks are garbage at once rather than all held until a final join.
+  // With a declared length the body's Buffer is allocated with its first bytes and each chunk
+  // copied in as it arrives, so the chunks are garbage at once rather than all held until a final
+  // join. (Not on the headers alone: a request that sends nothing costs nothing.)
   const body = new BodyBuffer(Number.isSafeInteger(declared) && declared > 0 ? declared : 0);
   let finished = false;
   req.on('data', (chunk: Buffer) => {
@@ -151,22 +152,25 @@ function readBody(req: IncomingMessage, limit: number, done: (body: Buffer | und
 
 /** A request body as it arrives: copied into one Buffer of the declared size, chunks otherwise. */
 class BodyBuffer {
-  private readonly whole: Buffer | undefined;
+  private whole: Buffer | undefined;
   private chunks: Buffer[] = [];
   length = 0;
 
-  constructor(declaredBytes: number) {
-    this.whole = declaredBytes > 0 ? Buffer.allocUnsafe(declaredBytes) : undefined;
-  }
+  constructor(private readonly declaredBytes: number) {}
 
   add(chunk: Buffer): void {
-    if (this.whole && this.length + chunk.length <= this.whole.length) chunk.copy(this.whole, this.length);
-    else this.spill(chunk);
+    if (this.whole === undefined && this.length === 0 && this.declaredBytes > 0) this.whole = Buffer.allocUnsafe(this.declaredBytes);
+    if (this.whole && this.chunks.length === 0 && this.length + chunk.length <= this.whole.length) {
+      chunk.copy(this.whole, this.length);
+    } else {
+      this.spill(chunk);
+    }
     this.length += chunk.length;
   }
 
   finish(): Buffer {
     if (this.whole && this.chunks.length === 0) return this.length === this.whole.length ? this.whole : this.whole.subarray(0, this.length);
+    if (this.chunks.length === 0) return Buffer.alloc(0);
     return this.chunks.length === 1 ? this.chunks[0]! : Buffer.concat(this.chunks, this.length);
   }
 
@@ -183,8 +187,9 @@ function send(res: ServerResponse, status: number, format: WireFormat, body: Buf
   res.statusCode = status;
   res.setHeader('Content-Type', CONTENT_TYPES[format]);
   res.setHeader('Content-Length', body.length);
-  // 'finish' (the end callback) comes once the socket (or HTTP/2 session) has written the body;
-  // a response cut short never finishes, and its body is left to the garbage collector.
+  // The end callback comes once nothing will read the body again: written to the socket (or by
+  // the HTTP/2 session), or never to be written. A response whose write fails does not call it,
+  // and its body is left to the garbage collector.
   if (pool) res.end(body, () => pool.give(body));
   else res.end(body);
 }

@@ -36,14 +36,46 @@ describe('BufferPool', () => {
     assert.notEqual(b.buffer, c.buffer);
   });
 
-  it('picks the smallest free buffer that fits', () => {
+  it('picks the smallest free buffer that fits, and not one much bigger than asked for', () => {
     const pool = new BufferPool({ minBytes: MIB });
     const big = pool.take(8 * MIB);
     const small = pool.take(2 * MIB);
     pool.give(big);
     pool.give(small);
     assert.equal(pool.take(MIB + 1).buffer, small.buffer);
-    assert.equal(pool.take(MIB + 1).buffer, big.buffer);
+    assert.notEqual(pool.take(MIB + 1).buffer, big.buffer, 'a 1 MiB answer does not pin 8 MiB');
+    assert.equal(pool.take(5 * MIB).buffer, big.buffer);
+  });
+
+  it('ignores a stale give: a buffer given back once, then handed out again', () => {
+    const pool = new BufferPool({ minBytes: MIB });
+    const first = pool.take(2 * MIB);
+    pool.give(first);
+    const second = pool.take(2 * MIB);
+    assert.equal(second.buffer, first.buffer, 'the memory was reused');
+    pool.give(first); // its holder gave it back already: the memory is second's now
+    assert.equal(pool.retainedBytes, 0);
+    assert.notEqual(pool.take(2 * MIB).buffer, second.buffer);
+  });
+
+  it('ignores a slice of a buffer it handed out', () => {
+    const pool = new BufferPool({ minBytes: MIB });
+    const taken = pool.take(2 * MIB);
+    pool.give(taken.subarray(0, MIB));
+    assert.equal(pool.retainedBytes, 0);
+    pool.give(taken);
+    assert.equal(pool.retainedBytes, 2 * MIB);
+  });
+
+  it('keeps its free list while it is used, and lets it go after a whole idle period', async () => {
+    const pool = new BufferPool({ minBytes: MIB, idleMs: 60 });
+    pool.give(pool.take(2 * MIB));
+    await sleep(40);
+    pool.give(pool.take(2 * MIB)); // a take within the period
+    await sleep(40);
+    assert.equal(pool.retainedBytes, 2 * MIB, 'the timer saw a take and kept the list');
+    await sleep(250);
+    assert.equal(pool.retainedBytes, 0);
   });
 
   it('ignores buffers it did not hand out, and a second give of the same one', () => {
