@@ -283,4 +283,47 @@ describe('HTTP transport', () => {
       sdk.destroy();
     }
   });
+
+  it('keeps a big answer intact while its reader is slow and other answers are written', async () => {
+    // A client that reads slowly leaves most of its answer in the server's hands (more than the
+    // socket buffers hold); the answers written meanwhile must not reuse that memory.
+    const name = uniqueName('slow-reader');
+    const sdk: KinesisClient = kinesisClient(server.url);
+    try {
+      await createActiveStream(sdk, { StreamName: name, ShardCount: 2 });
+      const upper = (2n ** 127n).toString();
+      const dataOf = (shard: number, i: number) => Buffer.alloc(1_000_000, `shard ${shard} record ${i};`);
+      for (const [shard, hashKey] of [[0, '0'], [1, upper]] as const) {
+        const Records = Array.from({ length: 5 }, (_, i) => ({ PartitionKey: 'k', ExplicitHashKey: hashKey, Data: dataOf(shard, i) }));
+        await sdk.send(new PutRecordsCommand({ StreamName: name, Records }));
+      }
+      const iteratorOf = async (shard: number) =>
+        (await sdk.send(new GetShardIteratorCommand({ StreamName: name, ShardId: `shardId-00000000000${shard}`, ShardIteratorType: 'TRIM_HORIZON' }))).ShardIterator!;
+      const slowBody = JSON.stringify({ ShardIterator: await iteratorOf(0) });
+      const slow = new Promise<Buffer>((resolve, reject) => {
+        const req = httpRequest(server.url, { method: 'POST', headers: { 'content-type': JSON_TYPE, 'x-amz-target': 'Kinesis_20131202.GetRecords' } }, (res) => {
+          res.pause();
+          const parts: Buffer[] = [];
+          res.on('data', (part: Buffer) => parts.push(part));
+          res.on('end', () => resolve(Buffer.concat(parts)));
+          res.on('error', reject);
+          // Read nothing until three other big answers have been written.
+          void (async () => {
+            for (let i = 0; i < 3; i++) {
+              const other = await call({ target: 'Kinesis_20131202.GetRecords', body: JSON.stringify({ ShardIterator: await iteratorOf(1) }) });
+              assert.equal(other.status, 200);
+            }
+            res.resume();
+          })().catch(reject);
+        });
+        req.on('error', reject);
+        req.end(slowBody);
+      });
+      const answer = JSON.parse((await slow).toString()) as { Records: Array<{ Data: string }> };
+      assert.equal(answer.Records.length, 5);
+      answer.Records.forEach((record, i) => assert.ok(Buffer.from(record.Data, 'base64').equals(dataOf(0, i)), `record ${i}`));
+    } finally {
+      sdk.destroy();
+    }
+  });
 });
