@@ -14,6 +14,12 @@ import { kinesisClient, uniqueName } from '../helpers/clients.js';
 const JSON_TYPE = 'application/x-amz-json-1.1';
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
+/** A TRIM_HORIZON iterator of shard number `shard` (below 10) of a stream. */
+async function trimHorizonIterator(sdk: KinesisClient, streamName: string, shard: number): Promise<string> {
+  const ShardId = `shardId-00000000000${shard}`;
+  return (await sdk.send(new GetShardIteratorCommand({ StreamName: streamName, ShardId, ShardIteratorType: 'TRIM_HORIZON' }))).ShardIterator!;
+}
+
 describe('HTTP transport', () => {
   let server: TestServer;
 
@@ -210,7 +216,7 @@ describe('HTTP transport', () => {
     }
     const sdk: KinesisClient = kinesisClient(server.url);
     try {
-      const iterator = (await sdk.send(new GetShardIteratorCommand({ StreamName: name, ShardId: 'shardId-000000000000', ShardIteratorType: 'TRIM_HORIZON' }))).ShardIterator!;
+      const iterator = await trimHorizonIterator(sdk, name, 0);
       const records = (await sdk.send(new GetRecordsCommand({ ShardIterator: iterator }))).Records!;
       assert.equal(records.length, 2);
       for (const record of records) assert.ok(Buffer.from(record.Data!).equals(data));
@@ -259,8 +265,7 @@ describe('HTTP transport', () => {
         const Records = Array.from({ length: perShard }, (_, i) => ({ PartitionKey: 'k', ExplicitHashKey: hashKey, Data: dataOf(shard, i) }));
         await sdk.send(new PutRecordsCommand({ StreamName: name, Records }));
       }
-      const iteratorOf = async (shard: number) =>
-        (await sdk.send(new GetShardIteratorCommand({ StreamName: name, ShardId: `shardId-00000000000${shard}`, ShardIteratorType: 'TRIM_HORIZON' }))).ShardIterator!;
+      const iteratorOf = (shard: number) => trimHorizonIterator(sdk, name, shard);
       const overHttp2 = async (shard: number) => {
         const answer = await sdk.send(new GetRecordsCommand({ ShardIterator: await iteratorOf(shard) }));
         return answer.Records!.map((record) => Buffer.from(record.Data!));
@@ -297,8 +302,7 @@ describe('HTTP transport', () => {
         const Records = Array.from({ length: 5 }, (_, i) => ({ PartitionKey: 'k', ExplicitHashKey: hashKey, Data: dataOf(shard, i) }));
         await sdk.send(new PutRecordsCommand({ StreamName: name, Records }));
       }
-      const iteratorOf = async (shard: number) =>
-        (await sdk.send(new GetShardIteratorCommand({ StreamName: name, ShardId: `shardId-00000000000${shard}`, ShardIteratorType: 'TRIM_HORIZON' }))).ShardIterator!;
+      const iteratorOf = (shard: number) => trimHorizonIterator(sdk, name, shard);
       const slowBody = JSON.stringify({ ShardIterator: await iteratorOf(0) });
       const slow = new Promise<Buffer>((resolve, reject) => {
         const req = httpRequest(server.url, { method: 'POST', headers: { 'content-type': JSON_TYPE, 'x-amz-target': 'Kinesis_20131202.GetRecords' } }, (res) => {

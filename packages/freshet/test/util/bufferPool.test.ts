@@ -1,4 +1,4 @@
-/** The answer buffer pool: what it reuses, what it refuses to keep, and when it lets go. */
+/** The pool of big buffers (answers, flush batches): what it reuses, what it refuses to keep, and when it lets go. */
 import { strict as assert } from 'node:assert';
 import { describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
