@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { Target } from './target.js';
 import { repoRoot } from '../util/repo.js';
 
-const freshetDir = join(repoRoot, 'packages', 'freshet');
+const freshetDir = join(repoRoot, 'packages', 'server');
 
 /**
  * Freshet from this repository (built by `npm run build`), with a fresh data directory per start
@@ -28,7 +28,7 @@ export class FreshetTarget extends Target {
 
   /** Why Freshet cannot run yet, or null. */
   static unavailableReason() {
-    if (!existsSync(join(freshetDir, 'dist', 'src', 'cli', 'main.js'))) return 'packages/freshet is not built (dist/src/cli/main.js missing)';
+    if (!existsSync(join(freshetDir, 'dist', 'src', 'cli', 'main.js'))) return 'packages/server is not built (dist/src/cli/main.js missing)';
     return null;
   }
 

@@ -1,0 +1,13 @@
+/**
+ * @freshet/aws: the wire of AWS APIs, with no knowledge of any one service. Models, validation,
+ * the protocols' codecs, the event-stream framing, the one error type and SigV4 parsing.
+ */
+export * from './model.js';
+export * from './errors.js';
+export * from './validation.js';
+export * from './shapeReader.js';
+export * from './json.js';
+export * from './cbor.js';
+export * from './awsJson.js';
+export * from './eventStream.js';
+export * from './sigv4.js';

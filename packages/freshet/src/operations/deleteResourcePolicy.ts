@@ -1,3 +1,0 @@
-import type { Operation } from './operation.js';
-
-export const deleteResourcePolicy: Operation<'DeleteResourcePolicy'> = (engine, ctx, input) => engine.control.tagging.deleteResourcePolicy(ctx, input);

@@ -1,0 +1,23 @@
+/** CORS for browser SDKs: every answer exposes AWS's headers; preflights are answered here. */
+import type { AnyRequest, AnyResponse } from './listener.js';
+
+const EXPOSED_HEADERS = 'x-amzn-RequestId,x-amzn-ErrorType,x-amz-request-id,x-amz-id-2,x-amzn-ErrorMessage,Date';
+
+/** Adds the CORS headers to an answer to a browser; true if the request was a preflight, now answered. */
+export function handleCors(req: AnyRequest, res: AnyResponse): boolean {
+  if (req.headers.origin !== undefined) {
+    res.setHeader('Access-Control-Allow-Origin', '*');
+    res.setHeader('Access-Control-Expose-Headers', EXPOSED_HEADERS);
+  }
+  if (req.method !== 'OPTIONS') return false;
+  const requestedHeaders = req.headers['access-control-request-headers'];
+  const requestedMethod = req.headers['access-control-request-method'];
+  if (requestedHeaders) res.setHeader('Access-Control-Allow-Headers', requestedHeaders);
+  if (requestedMethod) res.setHeader('Access-Control-Allow-Methods', requestedMethod);
+  res.setHeader('Access-Control-Max-Age', '172800');
+  req.resume();
+  res.statusCode = 200;
+  res.setHeader('Content-Length', '0');
+  res.end();
+  return true;
+}

@@ -1,0 +1,66 @@
+/**
+ * What a service plugs into the gateway with: its model, one handler per operation, and optional
+ * hooks into the gateway's steps. The gateway knows no service: it routes a request to one of the
+ * registered services, decodes the input with the protocol codec the model names, runs the
+ * service's hooks and handler, and encodes the answer.
+ */
+import { outputShapeName, type AwsError, type EventSource, type ServiceModel, type WireFormat } from '@freshet/aws';
+import type { RequestContext } from '../core/context.js';
+import type { BufferPool } from '../util/bufferPool.js';
+
+/** A handler of one operation: the typed, validated input in, the output (or an event source) out. */
+export type OperationHandler = (ctx: RequestContext, input: never) => unknown;
+
+export interface Service {
+  /** A short name for logs and metrics: `kinesis`, `firehose`. */
+  readonly name: string;
+  readonly model: ServiceModel;
+  /** One per operation of the model; a service's handler interface is generated with all of them required. */
+  readonly handlers: object;
+  readonly hooks?: ServiceHooks;
+  /** Ends what the service runs (subscriptions, timers) before the listener closes. */
+  stop?(): void;
+}
+
+/** Where a service takes over one of the gateway's steps. Each is optional; each runs per call. */
+export interface ServiceHooks {
+  /** Decodes a body in the service's own way (fast paths, worker threads); throws AwsErrors as the codec does. */
+  decode?(operation: string, format: WireFormat, body: Buffer): object | Promise<object>;
+  /** Runs after decode, before the handler: throttling and the like. Throws an AwsError to refuse the call. */
+  admit?(ctx: RequestContext, operation: string, input: object): void;
+  /** Encodes an output in the service's own way; big answers may take their memory from `pool`. */
+  encode?(operation: string, format: WireFormat, output: unknown, pool: BufferPool): Buffer;
+  /** Frames one event of a streaming operation as an event-stream message. */
+  encodeEvent?(operation: string, format: WireFormat, event: unknown): Buffer;
+}
+
+/** A registered service, with what the gateway derives from its model once. */
+export interface RegisteredService {
+  readonly service: Service;
+  /** Operation name -> handler, for every operation the model has. */
+  readonly handlers: ReadonlyMap<string, OperationHandler>;
+  /** Operations whose output is an event stream. */
+  readonly streaming: ReadonlySet<string>;
+}
+
+export function registerService(service: Service): RegisteredService {
+  const handlers = new Map<string, OperationHandler>();
+  const streaming = new Set<string>();
+  const table = service.handlers as Record<string, OperationHandler | undefined>;
+  for (const op of Object.keys(service.model.operations)) {
+    const handler = table[op];
+    if (typeof handler !== 'function') throw new Error(`service ${service.name} has no handler for ${op}`);
+    handlers.set(op, handler);
+    if (hasEventStreamOutput(service.model, op)) streaming.add(op);
+  }
+  if (streaming.size > 0 && !service.hooks?.encodeEvent) throw new Error(`service ${service.name} streams events but cannot encode them`);
+  return { service, handlers, streaming };
+}
+
+function hasEventStreamOutput(model: ServiceModel, op: string): boolean {
+  const output = outputShapeName(model, op);
+  const members = output ? model.shapes[output]?.members : undefined;
+  return Object.values(members ?? {}).some((ref) => model.shapes[ref.shape]?.eventstream === true);
+}
+
+export type { AwsError, EventSource };

@@ -1,0 +1,92 @@
+/**
+ * The composition root: the one place that wires storage, services, gateway and listener into a
+ * running Freshet node. Used by the CLI and by anyone embedding Freshet (tests included).
+ */
+import type { AddressInfo, Server } from 'node:net';
+import { availableParallelism } from 'node:os';
+import { createLogger, type Logger } from './core/logger.js';
+import { createGateway } from './gateway/gateway.js';
+import { createDualProtocolServer } from './gateway/listener.js';
+import { DEFAULT_ENGINE_OPTIONS, Engine, kinesisService, OffThreadDecoder, type EngineOptions } from './services/kinesis/index.js';
+import { openLocalStorage } from './storage/local/index.js';
+
+export interface FreshetOptions {
+  host: string;
+  port: number;
+  dataDir: string;
+  /** 'always': acknowledge after fdatasync (survives power loss); 'never': after write (survives kill -9). */
+  fsync: 'always' | 'never';
+  maxBodyBytes: number;
+  /** Worker threads that decode large PutRecords bodies; 0 decodes everything on the event loop. */
+  decodeThreads: number;
+  engine: Partial<EngineOptions>;
+  logger?: Logger;
+}
+
+export const DEFAULT_OPTIONS: FreshetOptions = {
+  host: '127.0.0.1',
+  port: 4567,
+  dataDir: 'data',
+  fsync: 'always',
+  // A PutRecords of 5 MiB is ~6.7 MiB as JSON; a single 10 MiB record (UpdateMaxRecordSize) ~14 MiB.
+  maxBodyBytes: 16 * 1024 * 1024,
+  // One core runs the event loop; decoding gets the spare ones, up to two (more does not help:
+  // the event loop is then the bottleneck again).
+  decodeThreads: Math.min(2, Math.max(0, availableParallelism() - 1)),
+  engine: {},
+};
+
+export interface RunningFreshet {
+  url: string;
+  port: number;
+  engine: Engine;
+  /** Stops accepting requests, lets in-flight ones finish, flushes and closes storage. */
+  close(): Promise<void>;
+}
+
+export async function startFreshet(overrides: Partial<FreshetOptions> = {}): Promise<RunningFreshet> {
+  const options = { ...DEFAULT_OPTIONS, ...overrides };
+  const logger = options.logger ?? createLogger();
+  const engineOptions = { ...DEFAULT_ENGINE_OPTIONS, ...options.engine };
+  const storage = await openLocalStorage({ dataDir: options.dataDir, fsync: options.fsync, now: engineOptions.now });
+  const engine = await Engine.open(storage.metadata, storage.records, engineOptions);
+  const decoder = new OffThreadDecoder(options.decodeThreads, (err) =>
+    logger.warn({ err }, 'a decode worker stopped; its requests and later ones are decoded on the event loop'),
+  );
+  const services = [kinesisService(engine, decoder)];
+  const { server, close: closeServer } = createDualProtocolServer(
+    createGateway({
+      services,
+      account: engineOptions.account,
+      maxBodyBytes: options.maxBodyBytes,
+      onInternalError: (err, operation) => logger.error({ err, operation }, 'internal failure'),
+    }),
+  );
+  await listen(server, options.port, options.host);
+  const port = (server.address() as AddressInfo).port;
+  const host = options.host.includes(':') ? `[${options.host}]` : options.host;
+  let closing: Promise<void> | undefined;
+  return {
+    url: `http://${host}:${port}`,
+    port,
+    engine,
+    close: () =>
+      (closing ??= (async () => {
+        for (const service of services) service.stop?.();
+        await closeServer();
+        await decoder.close();
+        await engine.close();
+        await storage.close();
+      })()),
+  };
+}
+
+function listen(server: Server, port: number, host: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+}

@@ -1,0 +1,136 @@
+/**
+ * Tags and resource policies: attributes of a resource named by ARN (a stream, or one of its
+ * enhanced fan-out consumers), stored in the owning stream's state: a consumer's tags in its
+ * ConsumerState, every policy in the stream's `policies` by ARN.
+ */
+import { invalidArgument, limitExceeded, resourceNotFound } from '../errors.js';
+import type * as Shapes from '../shapes.generated.js';
+import type { LiveStream, StreamCatalog } from './catalog.js';
+import { checkConsumerTagCount, consumerByArn, isConsumerArn } from './consumers.js';
+import { findStream, type RequestContext } from './context.js';
+import { LIMITS } from './options.js';
+import { parseStreamArn, type ConsumerState, type StreamState } from './streamState.js';
+
+export class ResourceTagging {
+  constructor(
+    private readonly catalog: StreamCatalog,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  async addTagsToStream(ctx: RequestContext, input: Shapes.AddTagsToStreamInput): Promise<void> {
+    await this.addTags(findStream(this.catalog, ctx, input), input.Tags);
+  }
+
+  async removeTagsFromStream(ctx: RequestContext, input: Shapes.RemoveTagsFromStreamInput): Promise<void> {
+    await this.removeTags(findStream(this.catalog, ctx, input), input.TagKeys);
+  }
+
+  listTagsForStream(ctx: RequestContext, input: Shapes.ListTagsForStreamInput): Shapes.ListTagsForStreamOutput {
+    const { state } = findStream(this.catalog, ctx, input);
+    const limit = input.Limit ?? 50;
+    let keys = Object.keys(state.tags).sort();
+    const start = input.ExclusiveStartTagKey;
+    if (start !== undefined) keys = keys.filter((key) => key > start);
+    const page = keys.slice(0, limit);
+    return { Tags: page.map((Key) => ({ Key, Value: state.tags[Key] ?? '' })), HasMoreTags: keys.length > page.length };
+  }
+
+  async tagResource(ctx: RequestContext, input: Shapes.TagResourceInput): Promise<void> {
+    const live = this.resource(ctx, input.ResourceARN);
+    if (!isConsumerArn(input.ResourceARN)) return this.addTags(live, input.Tags);
+    await this.catalog.update(live, (draft) => {
+      const consumer = this.consumerIn(draft, input.ResourceARN);
+      const merged = { ...consumer.tags, ...input.Tags };
+      checkConsumerTagCount(consumer.name, Object.keys(merged).length);
+      consumer.tags = merged;
+    });
+  }
+
+  async untagResource(ctx: RequestContext, input: Shapes.UntagResourceInput): Promise<void> {
+    const live = this.resource(ctx, input.ResourceARN);
+    if (!isConsumerArn(input.ResourceARN)) return this.removeTags(live, input.TagKeys);
+    await this.catalog.update(live, (draft) => {
+      const consumer = this.consumerIn(draft, input.ResourceARN);
+      for (const key of input.TagKeys) delete consumer.tags[key];
+    });
+  }
+
+  listTagsForResource(ctx: RequestContext, input: Shapes.ListTagsForResourceInput): Shapes.ListTagsForResourceOutput {
+    const { state } = this.resource(ctx, input.ResourceARN);
+    const tags = isConsumerArn(input.ResourceARN) ? this.consumerIn(state, input.ResourceARN).tags : state.tags;
+    return { Tags: Object.keys(tags).sort().map((Key) => ({ Key, Value: tags[Key] ?? '' })) };
+  }
+
+  async putResourcePolicy(ctx: RequestContext, input: Shapes.PutResourcePolicyInput): Promise<void> {
+    try {
+      const parsed: unknown = JSON.parse(input.Policy);
+      if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new Error('not an object');
+    } catch {
+      throw invalidArgument('Policy is not a valid JSON document.');
+    }
+    const live = this.resource(ctx, input.ResourceARN);
+    await this.catalog.update(live, (draft) => {
+      draft.policies[input.ResourceARN] = input.Policy;
+    });
+  }
+
+  getResourcePolicy(ctx: RequestContext, input: Shapes.GetResourcePolicyInput): Shapes.GetResourcePolicyOutput {
+    const { state } = this.resource(ctx, input.ResourceARN);
+    return { Policy: state.policies[input.ResourceARN] ?? '{}' };
+  }
+
+  async deleteResourcePolicy(ctx: RequestContext, input: Shapes.DeleteResourcePolicyInput): Promise<void> {
+    const live = this.resource(ctx, input.ResourceARN);
+    if (live.state.policies[input.ResourceARN] === undefined) {
+      throw resourceNotFound(`No resource policy found for resource ARN ${input.ResourceARN}.`);
+    }
+    await this.catalog.update(live, (draft) => {
+      delete draft.policies[input.ResourceARN];
+    });
+  }
+
+  checkTagCount(streamName: string, account: string, count: number): void {
+    if (count <= LIMITS.maxTagsPerStream) return;
+    throw limitExceeded(
+      `Failed to add tags to stream ${streamName} under account ${account} because a given stream cannot have ` +
+        `more than ${LIMITS.maxTagsPerStream} tags.`,
+    );
+  }
+
+  /** The stream a resource ARN belongs to (the stream itself, or later one of its consumers). */
+  private resource(_ctx: RequestContext, arn: string): LiveStream {
+    const streamPart = arn.replace(/\/consumer\/.*$/, '');
+    const address = parseStreamArn(streamPart);
+    if (!address) throw invalidArgument(`Invalid ResourceARN ${arn}.`);
+    const live = this.catalog.get(address);
+    if (!live || (streamPart !== arn && !this.hasConsumer(live, arn))) {
+      throw resourceNotFound(`Resource ${arn} not found.`);
+    }
+    return live;
+  }
+
+  private hasConsumer(live: LiveStream, arn: string): boolean {
+    return consumerByArn(live.state, arn, this.now()) !== undefined;
+  }
+
+  /** The consumer a consumer ARN names in a state (or a draft of it). */
+  private consumerIn(state: StreamState, arn: string): ConsumerState {
+    const consumer = consumerByArn(state, arn, this.now());
+    if (!consumer) throw resourceNotFound(`Resource ${arn} not found.`);
+    return consumer;
+  }
+
+  private async addTags(live: LiveStream, tags: Record<string, string>): Promise<void> {
+    await this.catalog.update(live, (draft) => {
+      const merged = { ...draft.tags, ...tags };
+      this.checkTagCount(draft.name, draft.account, Object.keys(merged).length);
+      draft.tags = merged;
+    });
+  }
+
+  private async removeTags(live: LiveStream, keys: string[]): Promise<void> {
+    await this.catalog.update(live, (draft) => {
+      for (const key of keys) delete draft.tags[key];
+    });
+  }
+}

@@ -1,0 +1,48 @@
+/**
+ * The Data Streams API's errors: every code Kinesis answers with and the HTTP status AWS gives it,
+ * mapped here and nowhere else. They are AwsErrors, so the gateway encodes them like any other.
+ */
+import { AwsError } from '@freshet/aws';
+
+/** AWS error codes Freshet answers with, and the HTTP status AWS gives each. */
+export const ERROR_STATUS = {
+  AccessDeniedException: 400,
+  ExpiredIteratorException: 400,
+  ExpiredNextTokenException: 400,
+  IncompleteSignatureException: 400,
+  InternalFailureException: 500,
+  InvalidArgumentException: 400,
+  InvalidSignatureException: 400,
+  KMSAccessDeniedException: 400,
+  KMSDisabledException: 400,
+  KMSInvalidStateException: 400,
+  KMSNotFoundException: 400,
+  KMSOptInRequired: 400,
+  KMSThrottlingException: 400,
+  LimitExceededException: 400,
+  MissingAuthenticationTokenException: 400,
+  ProvisionedThroughputExceededException: 400,
+  RequestEntityTooLargeException: 413,
+  ResourceInUseException: 400,
+  ResourceNotFoundException: 400,
+  SerializationException: 400,
+  UnknownOperationException: 400,
+  UnrecognizedClientException: 400,
+  ValidationException: 400,
+} as const;
+
+export type KinesisErrorCode = keyof typeof ERROR_STATUS;
+
+/** An AwsError whose code is one Kinesis answers with. */
+export class KinesisError extends AwsError {
+  constructor(code: KinesisErrorCode, message: string | undefined, status: number = ERROR_STATUS[code]) {
+    super(code, message, status);
+  }
+}
+
+export const invalidArgument = (message: string) => new KinesisError('InvalidArgumentException', message);
+export const resourceNotFound = (message: string) => new KinesisError('ResourceNotFoundException', message);
+export const resourceInUse = (message: string) => new KinesisError('ResourceInUseException', message);
+export const limitExceeded = (message: string) => new KinesisError('LimitExceededException', message);
+export const expiredIterator = (message: string) => new KinesisError('ExpiredIteratorException', message);
+export const expiredNextToken = (message: string) => new KinesisError('ExpiredNextTokenException', message);
