@@ -11,3 +11,4 @@ export * from './cbor.js';
 export * from './awsJson.js';
 export * from './eventStream.js';
 export * from './sigv4.js';
+export * from './protocol.js';
