@@ -10,7 +10,9 @@
  *   interval, never below the 4 shards an on-demand stream starts with.
  * Reshards go through the same path as SplitShard and MergeShards (UPDATING, then applied).
  */
+import type { Timer } from '../../../core/clock.js';
 import type { RecordInput } from '../../../storage/types.js';
+import { KinesisError } from '../errors.js';
 import type { LiveStream, StreamCatalog } from './catalog.js';
 import type { ControlPlane } from './controlPlane.js';
 import { LIMITS, type EngineOptions } from './options.js';
@@ -27,7 +29,7 @@ interface ShardLoad {
 }
 
 export class Autoscaler {
-  private timer: NodeJS.Timeout | undefined;
+  private timer: Timer | undefined;
   /** Write load per stream id and shard index since the last evaluation. */
   private readonly load = new Map<string, Map<number, ShardLoad>>();
   private readonly lastSplitMs = new Map<string, number>();
@@ -57,12 +59,16 @@ export class Autoscaler {
   }
 
   start(): void {
-    this.timer = setInterval(() => void this.evaluate().catch(() => undefined), this.options.autoscaleIntervalMs);
+    this.timer = this.options.clock.setInterval(
+      () => void this.evaluate().catch((err: unknown) => this.options.logger.warn({ err }, 'autoscaling evaluation failed')),
+      this.options.autoscaleIntervalMs,
+    );
     this.timer.unref();
   }
 
   stop(): void {
-    clearInterval(this.timer);
+    this.options.clock.clearTimeout(this.timer);
+    this.timer = undefined;
   }
 
   /** One evaluation of the policy over every on-demand stream (exposed for tests). */
@@ -103,16 +109,18 @@ export class Autoscaler {
         ShardToSplit: shardIdOf(hottest.index),
         NewStartingHashKey: (start + (end - start + 1n) / 2n).toString(),
       });
-      this.lastSplitMs.set(live.state.id, this.options.now());
+      this.lastSplitMs.set(live.state.id, this.options.clock.now());
       return true;
-    } catch {
-      return false; // At the shard limit, or the stream changed meanwhile: try again next time.
+    } catch (err) {
+      // At the shard limit, or the stream changed meanwhile: try again next time.
+      this.refused(err, 'split', live.state.name);
+      return false;
     }
   }
 
   private async mergeColdest(live: LiveStream, utilization: (shard: ShardState) => number): Promise<void> {
     const { state } = live;
-    const sinceSplit = this.options.now() - (this.lastSplitMs.get(state.id) ?? state.createdMs);
+    const sinceSplit = this.options.clock.now() - (this.lastSplitMs.get(state.id) ?? state.createdMs);
     if (sinceSplit < this.options.autoscaleCooldownMs) return;
     const open = state.shards
       .filter(isOpen)
@@ -130,8 +138,15 @@ export class Autoscaler {
         { account: state.account, region: state.region },
         { StreamName: state.name, ShardToMerge: shardIdOf(best[0].index), AdjacentShardToMerge: shardIdOf(best[1].index) },
       );
-    } catch {
+    } catch (err) {
       // The stream changed meanwhile: the next evaluation decides again.
+      this.refused(err, 'merge', state.name);
     }
+  }
+
+  /** A refused split or merge (shard limit, stream changed) is routine; anything else is a failure. */
+  private refused(err: unknown, action: 'split' | 'merge', stream: string): void {
+    if (err instanceof KinesisError) this.options.logger.debug({ err, stream }, `autoscaling ${action} refused`);
+    else this.options.logger.warn({ err, stream }, `autoscaling ${action} failed`);
   }
 }

@@ -4,6 +4,8 @@
  * one stream are serialized. Transitional statuses (CREATING, UPDATING, DELETING) complete on
  * timers, and complete after a restart too.
  */
+import type { Clock, Timer } from '../../../core/clock.js';
+import type { Logger } from '../../../core/logger.js';
 import type { MetadataStore, RecordStore, StreamLog } from '../../../storage/types.js';
 import { SerialQueue } from '../../../util/serialQueue.js';
 import { RoutingTable } from './shards.js';
@@ -17,11 +19,12 @@ export interface LiveStream {
   queue: SerialQueue;
   /** Appends in flight per shard index: a closed shard is finished only once its count is 0. */
   appending: Map<number, number>;
-  transitionTimer?: NodeJS.Timeout;
+  transitionTimer?: Timer;
 }
 
 export interface CatalogOptions {
-  now: () => number;
+  clock: Clock;
+  logger: Logger;
   /** Applies what a stream's UPDATING status was for (a pending reshard) as it completes. */
   completeUpdate: (draft: StreamState, nowMs: number) => void;
 }
@@ -110,13 +113,13 @@ export class StreamCatalog {
   /** Moves a stream into a transitional status that completes after delayMs. */
   beginTransition(draft: StreamState, status: StreamStatus, delayMs: number): void {
     draft.status = status;
-    draft.transitionEndsMs = this.options.now() + delayMs;
+    draft.transitionEndsMs = this.options.clock.now() + delayMs;
   }
 
   async close(): Promise<void> {
     this.closed = true;
     for (const live of this.streams.values()) {
-      clearTimeout(live.transitionTimer);
+      this.options.clock.clearTimeout(live.transitionTimer);
       await live.log.close();
     }
     this.streams.clear();
@@ -143,11 +146,11 @@ export class StreamCatalog {
   }
 
   private scheduleTransition(live: LiveStream): void {
-    clearTimeout(live.transitionTimer);
+    this.options.clock.clearTimeout(live.transitionTimer);
     const endsMs = live.state.transitionEndsMs;
     if (endsMs === undefined || this.closed) return;
-    const delay = Math.max(0, endsMs - this.options.now());
-    live.transitionTimer = setTimeout(() => void this.completeTransition(live), delay);
+    const delay = Math.max(0, endsMs - this.options.clock.now());
+    live.transitionTimer = this.options.clock.setTimeout(() => void this.completeTransition(live), delay);
     live.transitionTimer.unref();
   }
 
@@ -158,7 +161,7 @@ export class StreamCatalog {
         await this.remove(live);
       } else {
         await this.update(live, (draft) => {
-          this.options.completeUpdate(draft, this.options.now());
+          this.options.completeUpdate(draft, this.options.clock.now());
           draft.status = 'ACTIVE';
           delete draft.transitionEndsMs;
         });
@@ -166,8 +169,11 @@ export class StreamCatalog {
     } catch (err) {
       // A failed completion is retried: the status must not stay transitional forever.
       if (!this.closed) {
-        process.emitWarning(`stream ${live.state.name}: completing ${live.state.status} failed: ${String(err)}`);
-        live.transitionTimer = setTimeout(() => void this.completeTransition(live), 1000);
+        this.options.logger.warn(
+          { err, stream: live.state.name, status: live.state.status },
+          'completing a stream transition failed; retrying in 1 s',
+        );
+        live.transitionTimer = this.options.clock.setTimeout(() => void this.completeTransition(live), 1000);
         live.transitionTimer.unref();
       }
     }

@@ -115,7 +115,7 @@ export class ConsumerRegistry {
     const live = this.streamByArn(ctx, input.StreamARN);
     if (input.Tags) checkConsumerTagCount(input.ConsumerName, Object.keys(input.Tags).length);
     const consumer = await this.catalog.update(live, (draft) => {
-      const now = this.options.now();
+      const now = this.options.clock.now();
       if (draft.status === 'CREATING' || draft.status === 'DELETING') {
         throw resourceInUse(`Stream ${draft.name} under account ${draft.account} not ACTIVE, instead in state ${draft.status}`);
       }
@@ -165,13 +165,13 @@ export class ConsumerRegistry {
     if (input.NextToken !== undefined) {
       const page = decodePageToken(input.NextToken);
       if (!page || page.scope !== state.id) throw invalidArgument('Invalid NextToken.');
-      if (this.options.now() - page.issuedMs > NEXT_TOKEN_TTL_MS) {
+      if (this.options.clock.now() - page.issuedMs > NEXT_TOKEN_TTL_MS) {
         throw expiredNextToken(`The timestamp in the NextToken has expired: ${input.NextToken}`);
       }
       after = page.after;
     }
     const limit = input.MaxResults ?? CONSUMER_LIMITS.defaultListResults;
-    const consumers = liveConsumers(state, this.options.now())
+    const consumers = liveConsumers(state, this.options.clock.now())
       .map((consumer) => ({ consumer, key: listKey(consumer) }))
       .sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0))
       .filter(({ key }) => after === undefined || key > after);
@@ -180,7 +180,7 @@ export class ConsumerRegistry {
     return {
       Consumers: page.map(({ consumer }) => this.describeConsumer(state, consumer)),
       ...(consumers.length > page.length && last
-        ? { NextToken: encodePageToken({ scope: state.id, after: last.key, issuedMs: this.options.now() }) }
+        ? { NextToken: encodePageToken({ scope: state.id, after: last.key, issuedMs: this.options.clock.now() }) }
         : {}),
     };
   }
@@ -188,7 +188,7 @@ export class ConsumerRegistry {
   async deregister(ctx: RequestContext, input: Shapes.DeregisterStreamConsumerInput): Promise<void> {
     const { live, consumer } = this.locate(ctx, input);
     await this.catalog.update(live, (draft) => {
-      const now = this.options.now();
+      const now = this.options.clock.now();
       const target = this.prune(draft, now).find((c) => c.name === consumer.name && c.createdMs === consumer.createdMs);
       if (!target) throw this.consumerNotFound(draft, consumer.name);
       if (target.goneMs !== undefined) return; // already DELETING
@@ -199,7 +199,7 @@ export class ConsumerRegistry {
 
   /** The stream and the (not gone) consumer a request names, by ConsumerARN or StreamARN + ConsumerName. */
   locate(ctx: RequestContext, ref: ConsumerReference): { live: LiveStream; consumer: ConsumerState } {
-    const now = this.options.now();
+    const now = this.options.clock.now();
     if (ref.ConsumerARN !== undefined) {
       const address = parseConsumerArn(ref.ConsumerARN);
       if (!address) throw resourceNotFound(`Consumer ${ref.ConsumerARN} not found.`);
@@ -246,7 +246,7 @@ export class ConsumerRegistry {
     return {
       ConsumerName: consumer.name,
       ConsumerARN: consumerArn(state, consumer),
-      ConsumerStatus: consumerStatusOf(consumer, this.options.now()) ?? 'DELETING',
+      ConsumerStatus: consumerStatusOf(consumer, this.options.clock.now()) ?? 'DELETING',
       ConsumerCreationTimestamp: new Date(consumer.createdMs),
     };
   }

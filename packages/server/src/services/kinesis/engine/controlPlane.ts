@@ -41,7 +41,7 @@ export class ControlPlane {
     private readonly metadata: MetadataStore,
     private readonly options: EngineOptions,
   ) {
-    this.tagging = new ResourceTagging(catalog, options.now);
+    this.tagging = new ResourceTagging(catalog, options.clock);
   }
 
   // ---- lifecycle ------------------------------------------------------------------------------
@@ -55,7 +55,7 @@ export class ControlPlane {
     this.checkShardLimit(ctx, shardCount);
     if (mode === 'ON_DEMAND') this.checkOnDemandLimit(ctx);
 
-    const now = this.options.now();
+    const now = this.options.clock.now();
     const shards: ShardState[] = evenHashRanges(shardCount).map((range, index) => ({
       index,
       startingHashKey: range.start.toString(),
@@ -88,7 +88,7 @@ export class ControlPlane {
     await this.catalog.update(live, (draft) => {
       if (draft.status === 'DELETING') return;
       if (draft.status === 'CREATING') throw this.notActive(draft);
-      const now = this.options.now();
+      const now = this.options.clock.now();
       const consumers = liveConsumers(draft, now);
       if (consumers.length > 0 && !input.EnforceConsumerDeletion) {
         throw resourceInUse(
@@ -149,7 +149,7 @@ export class ControlPlane {
         EncryptionType: state.encryption.type,
         ...(state.encryption.keyId !== undefined ? { KeyId: state.encryption.keyId } : {}),
         OpenShardCount: state.status === 'CREATING' ? 0 : state.shards.filter(isOpen).length,
-        ConsumerCount: liveConsumers(state, this.options.now()).length,
+        ConsumerCount: liveConsumers(state, this.options.clock.now()).length,
         MaxRecordSizeInKiB: state.maxRecordSizeKiB,
         ...(state.warmThroughputMiBps !== undefined
           ? { WarmThroughput: { TargetMiBps: state.warmThroughputMiBps, CurrentMiBps: state.warmThroughputMiBps } }
@@ -225,7 +225,7 @@ export class ControlPlane {
             NextToken: encodePageToken({
               scope: state.id,
               after: shardIdOf(last.index),
-              issuedMs: this.options.now(),
+              issuedMs: this.options.clock.now(),
               extra: {
                 account: state.account,
                 region: state.region,
@@ -275,7 +275,7 @@ export class ControlPlane {
 
   /** Records that arrived before this time are past the stream's retention. */
   trimHorizonMs(state: StreamState): number {
-    return this.options.now() - state.retentionHours * this.options.retentionHourMs;
+    return this.options.clock.now() - state.retentionHours * this.options.retentionHourMs;
   }
 
   // ---- monitoring, encryption, capacity -------------------------------------------------------
@@ -321,7 +321,7 @@ export class ControlPlane {
       if (draft.mode === target) {
         throw invalidArgument(`Stream ${draft.name} under account ${draft.account} is already in ${target} mode.`);
       }
-      const dayAgo = this.options.now() - 24 * 3_600_000;
+      const dayAgo = this.options.clock.now() - 24 * 3_600_000;
       draft.modeSwitchesMs = draft.modeSwitchesMs.filter((ms) => ms > dayAgo);
       if (draft.modeSwitchesMs.length >= LIMITS.modeSwitchesPerDay) {
         throw limitExceeded(
@@ -329,7 +329,7 @@ export class ControlPlane {
             `${LIMITS.modeSwitchesPerDay} times in the last 24 hours.`,
         );
       }
-      draft.modeSwitchesMs.push(this.options.now());
+      draft.modeSwitchesMs.push(this.options.clock.now());
       draft.mode = target;
       if (input.WarmThroughputMiBps !== undefined) draft.warmThroughputMiBps = input.WarmThroughputMiBps;
       this.catalog.beginTransition(draft, 'UPDATING', this.options.updateStreamMs);
@@ -382,7 +382,7 @@ export class ControlPlane {
   ): Promise<Shapes.UpdateAccountSettingsOutput> {
     const key = this.settingsKey(ctx);
     const current = await this.metadata.get<AccountSettings>(key);
-    const now = this.options.now();
+    const now = this.options.clock.now();
     const status = input.MinimumThroughputBillingCommitment.Status;
     const previous = current ? this.commitmentAt(current.value, now) : undefined;
     const committed = previous !== undefined && previous.status !== 'DISABLED';
@@ -583,13 +583,13 @@ export class ControlPlane {
   }
 
   private issuePageToken(scope: string, after: string): string {
-    return encodePageToken({ scope, after, issuedMs: this.options.now() });
+    return encodePageToken({ scope, after, issuedMs: this.options.clock.now() });
   }
 
   private openPageToken(token: string, scope?: string) {
     const page = decodePageToken(token);
     if (!page || (scope !== undefined && page.scope !== scope)) throw invalidArgument('Invalid NextToken.');
-    if (this.options.now() - page.issuedMs > NEXT_TOKEN_TTL_MS) {
+    if (this.options.clock.now() - page.issuedMs > NEXT_TOKEN_TTL_MS) {
       throw expiredNextToken(`The timestamp in the NextToken has expired: ${token}`);
     }
     return page;
@@ -609,7 +609,7 @@ export class ControlPlane {
   }
 
   private commitmentOutput(settings: AccountSettings): Shapes.MinimumThroughputBillingCommitmentOutput {
-    const commitment = this.commitmentAt(settings, this.options.now());
+    const commitment = this.commitmentAt(settings, this.options.clock.now());
     if (!commitment) return { Status: 'DISABLED' };
     return {
       Status: commitment.status,

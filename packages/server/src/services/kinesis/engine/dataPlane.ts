@@ -107,7 +107,7 @@ export class DataPlane {
   async getRecords(ctx: RequestContext, input: Shapes.GetRecordsInput): Promise<Shapes.GetRecordsOutput> {
     const position = this.iterators.decode(input.ShardIterator);
     if (!position) throw invalidArgument('Invalid ShardIterator.');
-    const now = this.options.now();
+    const now = this.options.clock.now();
     if (now - position.issuedMs > ITERATOR_TTL_MS) {
       throw expiredIterator(
         `Iterator expired. The iterator was created at time ${awsUtcString(position.issuedMs)} while right now it is ` +
@@ -355,7 +355,7 @@ export class DataPlane {
       streamId: state.id,
       shardIndex,
       cursor,
-      issuedMs: this.options.now(),
+      issuedMs: this.options.clock.now(),
     });
   }
 

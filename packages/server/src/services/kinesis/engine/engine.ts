@@ -3,6 +3,8 @@
  * MetadataStore and a RecordStore. It knows nothing of HTTP or wire formats.
  */
 import { randomBytes } from 'node:crypto';
+import type { Timer } from '../../../core/clock.js';
+import { createLogger } from '../../../core/logger.js';
 import type { MetadataStore, RecordStore } from '../../../storage/types.js';
 import { StreamCatalog } from './catalog.js';
 import { ConsumerRegistry } from './consumers.js';
@@ -29,7 +31,7 @@ export class Engine {
   /** Enhanced fan-out: registered consumers, and SubscribeToShard's push path. */
   readonly consumers: ConsumerRegistry;
   readonly fanout: FanOut;
-  private trimTimer: NodeJS.Timeout | undefined;
+  private trimTimer: Timer | undefined;
 
   private constructor(
     private readonly catalog: StreamCatalog,
@@ -39,7 +41,7 @@ export class Engine {
   ) {
     this.options = options;
     this.control = new ControlPlane(catalog, metadata, options);
-    this.limits = new ThroughputLimits(options.limits, options.now);
+    this.limits = new ThroughputLimits(options.limits, options.clock);
     this.resharding = new Resharding(catalog, this.control, options);
     this.autoscaler = new Autoscaler(catalog, this.control, this.resharding, options);
     this.data = new DataPlane(catalog, this.control, iterators, this.limits, this.autoscaler, options);
@@ -49,8 +51,16 @@ export class Engine {
   }
 
   static async open(metadata: MetadataStore, records: RecordStore, options: Partial<EngineOptions> = {}): Promise<Engine> {
-    const settings = { ...DEFAULT_ENGINE_OPTIONS, ...options };
-    const catalog = new StreamCatalog(metadata, records, { now: settings.now, completeUpdate: applyPendingReshard });
+    const settings: EngineOptions = {
+      ...DEFAULT_ENGINE_OPTIONS,
+      ...options,
+      logger: options.logger ?? DEFAULT_ENGINE_OPTIONS.logger ?? createLogger(),
+    };
+    const catalog = new StreamCatalog(metadata, records, {
+      clock: settings.clock,
+      logger: settings.logger,
+      completeUpdate: applyPendingReshard,
+    });
     await catalog.load();
     const engine = new Engine(catalog, metadata, new ShardIteratorCodec(await iteratorSecret(metadata)), settings);
     engine.scheduleTrim();
@@ -67,7 +77,7 @@ export class Engine {
 
   async close(): Promise<void> {
     this.fanout.stop();
-    clearTimeout(this.trimTimer);
+    this.options.clock.clearTimeout(this.trimTimer);
     this.trimTimer = undefined;
     this.autoscaler.stop();
     await this.catalog.close();
@@ -75,9 +85,9 @@ export class Engine {
 
   private scheduleTrim(): void {
     const interval = Math.max(50, Math.min(MAX_TRIM_INTERVAL_MS, this.options.retentionHourMs / 4));
-    this.trimTimer = setTimeout(() => {
+    this.trimTimer = this.options.clock.setTimeout(() => {
       this.trimExpired()
-        .catch((err) => process.emitWarning(`retention trim failed: ${String(err)}`))
+        .catch((err: unknown) => this.options.logger.warn({ err }, 'retention trim failed; retried at the next interval'))
         .finally(() => {
           if (this.trimTimer) this.scheduleTrim();
         });

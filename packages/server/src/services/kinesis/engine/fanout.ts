@@ -30,6 +30,7 @@
  */
 import { KinesisError, resourceInUse, resourceNotFound } from '../errors.js';
 import type * as Shapes from '../shapes.generated.js';
+import type { Timer } from '../../../core/clock.js';
 import type { ReadResult } from '../../../storage/types.js';
 import type { LiveStream, StreamCatalog } from './catalog.js';
 import { consumerArn, consumerByArn, consumerNotActive, consumerStatusOf, parseConsumerArn } from './consumers.js';
@@ -111,7 +112,7 @@ export class FanOut {
     const live = this.catalog.get(address.stream);
     if (!live) throw streamNotFound(address.stream);
     const { state } = live;
-    const now = this.options.now();
+    const now = this.options.clock.now();
     const consumer = consumerByArn(state, input.ConsumerARN, now);
     if (!consumer) {
       throw resourceNotFound(`Consumer ${address.name} under stream ${state.name} and account ${state.account} not found.`);
@@ -144,7 +145,7 @@ export class FanOut {
       ...(position.Timestamp !== undefined ? { Timestamp: position.Timestamp } : {}),
     });
     // Checked again: another subscription may have started while the cursor was found.
-    const previous = this.checkTakeover(key, shardIndex, this.options.now());
+    const previous = this.checkTakeover(key, shardIndex, this.options.clock.now());
     if (this.stopped) throw new KinesisError('InternalFailureException', 'The server is shutting down.');
     const subscription = new Subscription(this, live, consumer, arn, shardIndex, cursor, key);
     previous?.terminate({ kind: 'fail', err: anotherSubscription(state.account, state.name, shardIndex, consumer.name) });
@@ -186,7 +187,7 @@ export class FanOut {
     if (this.catalog.get(state) !== live) {
       return resourceNotFound(`Stream ${state.name} under account ${state.account} not found.`);
     }
-    const now = this.options.now();
+    const now = this.options.clock.now();
     const consumer = consumerByArn(state, subscription.consumerArn, now);
     if (!consumer || consumer.createdMs !== subscription.consumer.createdMs) {
       return resourceNotFound(
@@ -273,8 +274,8 @@ export class Subscription {
   private dirty = true;
   private ending: Ending | undefined;
   private wakeUp: (() => void) | undefined;
-  private waitTimer: NodeJS.Timeout | undefined;
-  private readonly deadline: NodeJS.Timeout;
+  private waitTimer: Timer | undefined;
+  private readonly deadline: Timer;
   private lastEventMs = Number.NEGATIVE_INFINITY;
   private running = false;
   /** `--limits aws`: bytes the subscription may still push; refilled at 2 MiB/s, may go negative. */
@@ -291,9 +292,9 @@ export class Subscription {
     readonly key: string,
   ) {
     this.cursor = cursor;
-    this.startedMs = fanout.options.now();
+    this.startedMs = fanout.options.clock.now();
     this.tokensAtMs = this.startedMs;
-    this.deadline = setTimeout(() => this.terminate({ kind: 'end' }), fanout.options.subscriptionMs);
+    this.deadline = fanout.options.clock.setTimeout(() => this.terminate({ kind: 'end' }), fanout.options.subscriptionMs);
     this.deadline.unref();
   }
 
@@ -348,7 +349,7 @@ export class Subscription {
             }
             if (!read.atTip) continue;
           } else {
-            this.lastEventMs = this.fanout.options.now(); // nothing to say yet: next heartbeat later
+            this.lastEventMs = this.fanout.options.clock.now(); // nothing to say yet: next heartbeat later
           }
         }
         await this.idle();
@@ -365,8 +366,8 @@ export class Subscription {
   }
 
   private finish(sink: SubscriptionSink | undefined): void {
-    clearTimeout(this.deadline);
-    clearTimeout(this.waitTimer);
+    this.fanout.options.clock.clearTimeout(this.deadline);
+    this.fanout.options.clock.clearTimeout(this.waitTimer);
     this.fanout.forget(this);
     if (!sink) return;
     const ending = this.ending ?? { kind: 'end' };
@@ -380,7 +381,7 @@ export class Subscription {
     finished: boolean,
   ): Shapes.SubscribeToShardEvent | undefined {
     const last = read.records[read.records.length - 1];
-    const millisBehindLatest = read.atTip || !last ? 0 : Math.max(0, this.fanout.options.now() - last.arrivalMs);
+    const millisBehindLatest = read.atTip || !last ? 0 : Math.max(0, this.fanout.options.clock.now() - last.arrivalMs);
     if (finished) {
       // The shard's end: ChildShards and no ContinuationSequenceNumber (what KCL checks for).
       return {
@@ -399,7 +400,7 @@ export class Subscription {
   }
 
   private async send(sink: SubscriptionSink, event: Shapes.SubscribeToShardEvent, read: ReadResult): Promise<void> {
-    this.lastEventMs = this.fanout.options.now();
+    this.lastEventMs = this.fanout.options.clock.now();
     if (this.fanout.limited) {
       let bytes = 0;
       for (const record of read.records) bytes += record.data.length + record.partitionKey.length;
@@ -410,25 +411,25 @@ export class Subscription {
   }
 
   private heartbeatDue(): boolean {
-    return this.fanout.options.now() - this.lastEventMs >= HEARTBEAT_MS;
+    return this.fanout.options.clock.now() - this.lastEventMs >= HEARTBEAT_MS;
   }
 
   /** Waits for a wake-up, or until the next heartbeat is due. */
   private idle(): Promise<void> {
     if (this.dirty || this.ending) return Promise.resolve();
-    const untilHeartbeat = Math.max(1, this.lastEventMs + HEARTBEAT_MS - this.fanout.options.now());
+    const untilHeartbeat = Math.max(1, this.lastEventMs + HEARTBEAT_MS - this.fanout.options.clock.now());
     return this.sleep(untilHeartbeat);
   }
 
   private sleep(ms: number): Promise<void> {
     return new Promise((resolve) => {
       this.wakeUp = resolve;
-      this.waitTimer = setTimeout(() => this.release(), ms);
+      this.waitTimer = this.fanout.options.clock.setTimeout(() => this.release(), ms);
     });
   }
 
   private release(): void {
-    clearTimeout(this.waitTimer);
+    this.fanout.options.clock.clearTimeout(this.waitTimer);
     this.waitTimer = undefined;
     const wakeUp = this.wakeUp;
     this.wakeUp = undefined;
@@ -447,7 +448,7 @@ export class Subscription {
   }
 
   private refill(): void {
-    const now = this.fanout.options.now();
+    const now = this.fanout.options.clock.now();
     const elapsed = Math.max(0, now - this.tokensAtMs);
     this.tokens = Math.min(SUBSCRIPTION_BYTES_PER_SECOND, this.tokens + (elapsed / 1000) * SUBSCRIPTION_BYTES_PER_SECOND);
     this.tokensAtMs = now;

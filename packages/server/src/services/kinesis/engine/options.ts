@@ -1,3 +1,5 @@
+import { systemClock, type Clock } from '../../../core/clock.js';
+import type { Logger } from '../../../core/logger.js';
 import type { LimitsMode } from './throughput.js';
 
 /** Engine settings, with the defaults Freshet runs with. */
@@ -25,10 +27,14 @@ export interface EngineOptions {
   deregisterConsumerMs: number;
   /** How long a SubscribeToShard subscription lasts (AWS: 5 minutes). */
   subscriptionMs: number;
-  now: () => number;
+  /** Every reading of the time and every timer of the engine (default: the system clock). */
+  clock: Clock;
+  /** Where the engine reports failures it recovers from (default: a pino logger on stderr). */
+  logger: Logger;
 }
 
-export const DEFAULT_ENGINE_OPTIONS: EngineOptions = {
+/** The defaults; the logger is made when an engine opens without one. */
+export const DEFAULT_ENGINE_OPTIONS: Omit<EngineOptions, 'logger'> & { logger?: Logger } = {
   account: '000000000000',
   createStreamMs: 500,
   deleteStreamMs: 500,
@@ -42,7 +48,7 @@ export const DEFAULT_ENGINE_OPTIONS: EngineOptions = {
   registerConsumerMs: 500,
   deregisterConsumerMs: 500,
   subscriptionMs: 300_000,
-  now: Date.now,
+  clock: systemClock,
 };
 
 /** AWS's record limits. */

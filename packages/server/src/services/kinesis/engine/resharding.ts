@@ -92,7 +92,7 @@ export class Resharding {
         throw limitExceeded(`UpdateShardCount cannot scale down below half your current open shard count. ${detail}`);
       }
       if (target > open) this.control.checkShardLimit(ctx, target - open);
-      const dayAgo = this.options.now() - DAY_MS;
+      const dayAgo = this.options.clock.now() - DAY_MS;
       const calls = (draft.scalingCallsMs ?? []).filter((ms) => ms > dayAgo);
       if (calls.length >= SCALING_CALLS_PER_DAY) {
         throw limitExceeded(
@@ -100,7 +100,7 @@ export class Resharding {
             `${draft.name} under account ${draft.account}.`,
         );
       }
-      draft.scalingCallsMs = [...calls, this.options.now()];
+      draft.scalingCallsMs = [...calls, this.options.clock.now()];
       this.begin(draft, { kind: 'scale', targetCount: target });
       return open;
     });

@@ -3,6 +3,7 @@
  * enhanced fan-out consumers), stored in the owning stream's state: a consumer's tags in its
  * ConsumerState, every policy in the stream's `policies` by ARN.
  */
+import { systemClock, type Clock } from '../../../core/clock.js';
 import { invalidArgument, limitExceeded, resourceNotFound } from '../errors.js';
 import type * as Shapes from '../shapes.generated.js';
 import type { LiveStream, StreamCatalog } from './catalog.js';
@@ -14,7 +15,7 @@ import { parseStreamArn, type ConsumerState, type StreamState } from './streamSt
 export class ResourceTagging {
   constructor(
     private readonly catalog: StreamCatalog,
-    private readonly now: () => number = Date.now,
+    private readonly clock: Clock = systemClock,
   ) {}
 
   async addTagsToStream(ctx: RequestContext, input: Shapes.AddTagsToStreamInput): Promise<void> {
@@ -110,12 +111,12 @@ export class ResourceTagging {
   }
 
   private hasConsumer(live: LiveStream, arn: string): boolean {
-    return consumerByArn(live.state, arn, this.now()) !== undefined;
+    return consumerByArn(live.state, arn, this.clock.now()) !== undefined;
   }
 
   /** The consumer a consumer ARN names in a state (or a draft of it). */
   private consumerIn(state: StreamState, arn: string): ConsumerState {
-    const consumer = consumerByArn(state, arn, this.now());
+    const consumer = consumerByArn(state, arn, this.clock.now());
     if (!consumer) throw resourceNotFound(`Resource ${arn} not found.`);
     return consumer;
   }

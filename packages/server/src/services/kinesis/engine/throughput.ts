@@ -5,6 +5,7 @@
  * or per stream. Producers and consumers test their backoff against these, so the rates and the
  * error types and messages are AWS's.
  */
+import type { Clock } from '../../../core/clock.js';
 import { KinesisError } from '../errors.js';
 import type { OperationName } from '../shapes.generated.js';
 import type { RequestContext } from './context.js';
@@ -98,7 +99,7 @@ export class ThroughputLimits {
 
   constructor(
     readonly mode: LimitsMode,
-    private readonly now: () => number,
+    private readonly clock: Clock,
   ) {}
 
   get enabled(): boolean {
@@ -109,7 +110,7 @@ export class ThroughputLimits {
   admitWrite(state: StreamState, shardIndex: number, bytes: number): boolean {
     if (!this.enabled) return true;
     const buckets = this.bucketsOf(state, shardIndex);
-    const now = this.now();
+    const now = this.clock.now();
     if (buckets.writeRecords.available(now) < 1 || buckets.writeBytes.available(now) < bytes) return false;
     buckets.writeRecords.charge(1, now);
     buckets.writeBytes.charge(bytes, now);
@@ -120,7 +121,7 @@ export class ThroughputLimits {
   admitRead(state: StreamState, shardIndex: number): void {
     if (!this.enabled) return;
     const buckets = this.bucketsOf(state, shardIndex);
-    const now = this.now();
+    const now = this.clock.now();
     // Bytes are charged after each read, so a large read blocks the calls that follow it.
     if (buckets.readBytes.available(now) < 0 || !buckets.readCalls.tryTake(1, now)) {
       throw this.shardRateExceeded(state, shardIndex);
@@ -128,11 +129,11 @@ export class ThroughputLimits {
   }
 
   chargeRead(state: StreamState, shardIndex: number, bytes: number): void {
-    if (this.enabled && bytes > 0) this.bucketsOf(state, shardIndex).readBytes.charge(bytes, this.now());
+    if (this.enabled && bytes > 0) this.bucketsOf(state, shardIndex).readBytes.charge(bytes, this.clock.now());
   }
 
   admitShardIterator(state: StreamState, shardIndex: number): void {
-    if (this.enabled && !this.bucketsOf(state, shardIndex).iteratorCalls.tryTake(1, this.now())) {
+    if (this.enabled && !this.bucketsOf(state, shardIndex).iteratorCalls.tryTake(1, this.clock.now())) {
       throw this.shardRateExceeded(state, shardIndex);
     }
   }
@@ -144,8 +145,8 @@ export class ThroughputLimits {
     const scope = rate.perStream && streamName !== undefined ? `${ctx.account}/${ctx.region}/${streamName}` : `${ctx.account}/${ctx.region}`;
     const key = `${operation} ${scope}`;
     let bucket = this.calls.get(key);
-    if (!bucket) this.calls.set(key, (bucket = new TokenBucket(rate.perSecond, this.now())));
-    if (!bucket.tryTake(1, this.now())) {
+    if (!bucket) this.calls.set(key, (bucket = new TokenBucket(rate.perSecond, this.clock.now())));
+    if (!bucket.tryTake(1, this.clock.now())) {
       throw new KinesisError(
         'LimitExceededException',
         rate.perStream && streamName !== undefined
@@ -167,7 +168,7 @@ export class ThroughputLimits {
     const key = `${state.id}/${shardIndex}`;
     let buckets = this.shards.get(key);
     if (!buckets) {
-      const now = this.now();
+      const now = this.clock.now();
       buckets = {
         writeBytes: new TokenBucket(SHARD_LIMITS.writeBytesPerSecond, now),
         writeRecords: new TokenBucket(SHARD_LIMITS.writeRecordsPerSecond, now),
