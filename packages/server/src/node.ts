@@ -4,6 +4,7 @@
  */
 import type { AddressInfo, Server } from 'node:net';
 import { availableParallelism } from 'node:os';
+import { systemClock, type Clock } from './core/clock.js';
 import { createLogger, type Logger } from './core/logger.js';
 import { createGateway } from './gateway/gateway.js';
 import { createDualProtocolServer } from './gateway/listener.js';
@@ -21,6 +22,8 @@ export interface FreshetOptions {
   decodeThreads: number;
   engine: Partial<EngineOptions>;
   logger?: Logger;
+  /** The node's time: every timestamp, timer and rate (default: the system clock). */
+  clock?: Clock;
 }
 
 export const DEFAULT_OPTIONS: FreshetOptions = {
@@ -47,8 +50,14 @@ export interface RunningFreshet {
 export async function startFreshet(overrides: Partial<FreshetOptions> = {}): Promise<RunningFreshet> {
   const options = { ...DEFAULT_OPTIONS, ...overrides };
   const logger = options.logger ?? createLogger();
-  const engineOptions = { ...DEFAULT_ENGINE_OPTIONS, ...options.engine };
-  const storage = await openLocalStorage({ dataDir: options.dataDir, fsync: options.fsync, now: engineOptions.now });
+  const clock = options.clock ?? options.engine.clock ?? systemClock;
+  const engineOptions: EngineOptions = { ...DEFAULT_ENGINE_OPTIONS, ...options.engine, clock, logger: options.engine.logger ?? logger };
+  const storage = await openLocalStorage({
+    dataDir: options.dataDir,
+    fsync: options.fsync,
+    now: clock === systemClock ? Date.now : () => clock.now(),
+    logger,
+  });
   const engine = await Engine.open(storage.metadata, storage.records, engineOptions);
   const decoder = new OffThreadDecoder(options.decodeThreads, (err) =>
     logger.warn({ err }, 'a decode worker stopped; its requests and later ones are decoded on the event loop'),

@@ -12,6 +12,7 @@
 
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
+import { createLogger, type Logger } from '../../core/logger.js';
 import { BufferPool } from '../../util/bufferPool.js';
 import { ensureDir, writeFileAtomic } from './files.js';
 import { IndexCache } from './indexCache.js';
@@ -45,7 +46,9 @@ export interface LocalStorageOptions {
   maxChunksPerSegment?: number;
   /** Memory for sealed segment indexes loaded for reads, shared by all streams (default 64 MiB). */
   indexCacheBytes?: number;
-  /** Reports recoveries (torn tails truncated, indexes rebuilt). Default: process.emitWarning. */
+  /** Where storage reports what it recovered from (default: a pino logger on stderr). */
+  logger?: Logger;
+  /** Reports recoveries (torn tails truncated, indexes rebuilt). Default: the logger, at warn. */
   warn?: (message: string) => void;
 }
 
@@ -101,10 +104,14 @@ function checkOptions(options: LocalStorageOptions) {
     segmentBytes,
     maxChunksPerSegment,
     now: options.now ?? Date.now,
-    warn: options.warn ?? ((message: string) => process.emitWarning(message, 'FreshetStorageWarning')),
+    warn: options.warn ?? warnThrough(options.logger ?? createLogger()),
     indexCache: new IndexCache(indexCacheBytes),
     batchBuffers: new BufferPool({ maxFreeBytes: BATCH_BUFFER_POOL_BYTES }),
   };
+}
+
+function warnThrough(logger: Logger): (message: string) => void {
+  return (message) => logger.warn({ component: 'storage' }, message);
 }
 
 /** Refuses a directory written in another format (a future version, or not Freshet's at all). */
