@@ -1,48 +1,49 @@
 /**
- * The gateway's side of the awsJson protocols (1.0 and 1.1, with their CBOR twin): which operation
- * a request names, and how inputs, outputs and errors travel. A request is `POST /` with
- * `X-Amz-Target: <targetPrefix>.<Operation>` and a Content-Type of the model's JSON version (or
- * CBOR); anything else gets the answers AWS gives.
+ * The gateway's side of the awsJson protocols (1.0 and 1.1, with their CBOR twin): a request is
+ * `POST /` with `X-Amz-Target: <targetPrefix>.<Operation>` and a Content-Type of the model's JSON
+ * version (or CBOR); anything else gets the answers AWS gives. A service's `decode` and `encode`
+ * hooks may take over (Kinesis' hot paths); the model's codec does the rest.
  */
-import {
-  AwsError, contentTypeOf, decodeInput, encodeError, encodeOutput, wireFormatOf, type ServiceModel, type WireFormat,
-} from '@freshet/aws';
-import type { AnyRequest } from './listener.js';
+import { AwsError, contentTypeOf, decodeInput, encodeError, encodeOutput, wireFormatOf } from '@freshet/aws';
+import type { BufferPool } from '../util/bufferPool.js';
+import { send, type Call, type ProtocolBinding } from './binding.js';
 import type { RegisteredService } from './service.js';
 
-export class AwsJsonBinding {
-  /** The wire format a request's Content-Type names, if the protocol takes it. */
-  formatOf(req: AnyRequest, target: RegisteredService): WireFormat | undefined {
-    return wireFormatOf(req.headers['content-type'], target.service.model.metadata.jsonVersion);
-  }
-
-  /** The operation a request to `target` names, or the AwsError AWS answers instead. */
-  operationOf(req: AnyRequest, target: RegisteredService, format: WireFormat | undefined): string {
-    const operation = operationNamed(req.headers['x-amz-target'], target.service.model.metadata.targetPrefix, target);
-    if (req.method !== 'POST' || !format) {
+export const awsJsonBinding: ProtocolBinding = {
+  /** The wire format first, so that even a refusal is answered in the caller's format. */
+  route(call: Call): void {
+    const { metadata } = call.target.service.model;
+    const format = wireFormatOf(call.req.headers['content-type'], metadata.jsonVersion);
+    if (format) call.format = format;
+    const operation = operationNamed(call.req.headers['x-amz-target'], metadata.targetPrefix, call.target);
+    if (call.req.method !== 'POST' || !format) {
       if (!operation) throw new AwsError('AccessDeniedException', 'Unable to determine service/operation name to be authorized', 403);
       throw new AwsError('UnknownOperationException', undefined, 404);
     }
     if (!operation) throw new AwsError('UnknownOperationException', undefined);
-    return operation;
-  }
+    call.operation = operation;
+  },
 
-  decode(model: ServiceModel, operation: string, format: WireFormat, body: Buffer): object {
-    return decodeInput(model, operation, format, body);
-  }
+  decode(call: Call): object | Promise<object> {
+    const { hooks, model } = call.target.service;
+    if (hooks?.decode) return hooks.decode(call.operation, call.format, call.body);
+    return decodeInput(model, call.operation, call.format, call.body);
+  },
 
-  encode(model: ServiceModel, operation: string, format: WireFormat, output: unknown): Buffer {
-    return encodeOutput(model, operation, format, output);
-  }
+  answer(call: Call, output: unknown, pool: BufferPool): void {
+    const { hooks, model } = call.target.service;
+    const body = hooks?.encode
+      ? hooks.encode(call.operation, call.format, output, pool)
+      : encodeOutput(model, call.operation, call.format, output);
+    send(call.res, 200, contentTypeOf(call.format, model.metadata.jsonVersion), body, pool);
+  },
 
-  encodeError(format: WireFormat, err: AwsError): Buffer {
-    return encodeError(format, err);
-  }
-
-  contentType(target: RegisteredService, format: WireFormat): string {
-    return contentTypeOf(format, target.service.model.metadata.jsonVersion);
-  }
-}
+  answerError(call: Call, err: AwsError): void {
+    call.res.setHeader('x-amzn-ErrorType', err.code);
+    const contentType = contentTypeOf(call.format, call.target.service.model.metadata.jsonVersion);
+    send(call.res, err.status, contentType, encodeError(call.format, err));
+  },
+};
 
 function operationNamed(header: string | string[] | undefined, prefix: string | undefined, target: RegisteredService): string | undefined {
   if (typeof header !== 'string' || !prefix) return undefined;

@@ -6,8 +6,14 @@
  * - the first registered service, whose protocol then answers as AWS answers a request it cannot place.
  */
 import { credentialScopeOf } from '@freshet/aws';
+import type { ProtocolBinding } from './binding.js';
 import type { AnyRequest } from './listener.js';
 import type { RegisteredService } from './service.js';
+
+export interface Route {
+  target: RegisteredService;
+  binding: ProtocolBinding;
+}
 
 export class Router {
   private readonly byTargetPrefix = new Map<string, RegisteredService>();
@@ -24,15 +30,21 @@ export class Router {
     }
   }
 
-  route(req: AnyRequest): RegisteredService {
+  route(req: AnyRequest): Route {
     const target = req.headers['x-amz-target'];
     if (typeof target === 'string') {
       const dot = target.indexOf('.');
       const byTarget = dot > 0 ? this.byTargetPrefix.get(target.slice(0, dot)) : undefined;
-      if (byTarget) return byTarget;
+      if (byTarget) return { target: byTarget, binding: byTarget.awsJson! };
     }
-    const scope = credentialScopeOf(req.headers.authorization);
-    return (scope && this.bySigningName.get(scope.service)) ?? this.fallback;
+    const scope = credentialScopeOf(req.headers.authorization, queryOf(req.url));
+    const bySigningName = scope && this.bySigningName.get(scope.service);
+    return bindingFor(bySigningName ?? this.fallback, typeof target === 'string');
+  }
+
+  /** How a request is answered before it is routed (a body over the limit): by the fallback. */
+  fallbackRoute(): Route {
+    return bindingFor(this.fallback, true);
   }
 
   private claim(table: Map<string, RegisteredService>, key: string, registered: RegisteredService): void {
@@ -40,4 +52,15 @@ export class Router {
     if (holder) throw new Error(`services ${holder.service.name} and ${registered.service.name} both claim ${key}`);
     table.set(key, registered);
   }
+}
+
+/** awsJson for requests that name a target, the REST or query protocol for the rest, whichever the service has. */
+function bindingFor(target: RegisteredService, hasTarget: boolean): Route {
+  const binding = hasTarget ? (target.awsJson ?? target.rest) : (target.rest ?? target.awsJson);
+  return { target, binding: binding! };
+}
+
+function queryOf(url: string | undefined): URLSearchParams | undefined {
+  const q = url?.indexOf('?') ?? -1;
+  return q < 0 ? undefined : new URLSearchParams(url!.slice(q + 1));
 }

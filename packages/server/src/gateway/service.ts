@@ -4,9 +4,12 @@
  * registered services, decodes the input with the protocol codec the model names, runs the
  * service's hooks and handler, and encodes the answer.
  */
-import { outputShapeName, type AwsError, type EventSource, type ServiceModel, type WireFormat } from '@freshet/aws';
+import { outputShapeName, type AwsError, type EventSource, type ProtocolCodec, type ProtocolName, type ServiceModel, type WireFormat } from '@freshet/aws';
 import type { RequestContext } from '../core/context.js';
 import type { BufferPool } from '../util/bufferPool.js';
+import { awsJsonBinding } from './awsJsonBinding.js';
+import type { ProtocolBinding } from './binding.js';
+import { codecBinding } from './codecBinding.js';
 
 /** A handler of one operation: the typed, validated input in, the output (or an event source) out. */
 export type OperationHandler = (ctx: RequestContext, input: never) => unknown;
@@ -22,7 +25,10 @@ export interface Service {
   stop?(): void;
 }
 
-/** Where a service takes over one of the gateway's steps. Each is optional; each runs per call. */
+/**
+ * Where a service takes over one of the gateway's steps. Each is optional; each runs per call.
+ * decode and encode apply to calls over awsJson, whose wire format the caller picks per request.
+ */
 export interface ServiceHooks {
   /** Decodes a body in the service's own way (fast paths, worker threads); throws AwsErrors as the codec does. */
   decode?(operation: string, format: WireFormat, body: Buffer): object | Promise<object>;
@@ -41,9 +47,16 @@ export interface RegisteredService {
   readonly handlers: ReadonlyMap<string, OperationHandler>;
   /** Operations whose output is an event stream. */
   readonly streaming: ReadonlySet<string>;
+  /** For requests with `X-Amz-Target`, if the model speaks awsJson. */
+  readonly awsJson?: ProtocolBinding;
+  /** For every other request: the model's REST or query protocol, if it has one. */
+  readonly rest?: ProtocolBinding;
 }
 
-export function registerService(service: Service): RegisteredService {
+/** The codecs of the protocols other than awsJson, by the model's name for them. */
+export type ProtocolCodecs = Partial<Record<ProtocolName, ProtocolCodec>>;
+
+export function registerService(service: Service, codecs: ProtocolCodecs = {}): RegisteredService {
   const handlers = new Map<string, OperationHandler>();
   const streaming = new Set<string>();
   const table = service.handlers as Record<string, OperationHandler | undefined>;
@@ -54,7 +67,12 @@ export function registerService(service: Service): RegisteredService {
     if (hasEventStreamOutput(service.model, op)) streaming.add(op);
   }
   if (streaming.size > 0 && !service.hooks?.encodeEvent) throw new Error(`service ${service.name} streams events but cannot encode them`);
-  return { service, handlers, streaming };
+  const { protocol, protocols = [protocol], targetPrefix } = service.model.metadata;
+  const awsJson = targetPrefix && protocols.includes('json') ? awsJsonBinding : undefined;
+  const other = protocols.find((name) => name !== 'json' && codecs[name]);
+  const rest = other ? codecBinding(codecs[other]!) : undefined;
+  if (!awsJson && !rest) throw new Error(`service ${service.name}: no codec for ${protocols.join(', ')}`);
+  return { service, handlers, streaming, awsJson, rest };
 }
 
 function hasEventStreamOutput(model: ServiceModel, op: string): boolean {

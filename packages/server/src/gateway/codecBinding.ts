@@ -1,0 +1,65 @@
+/**
+ * The gateway's side of the REST and query protocols (restJson1: Video Streams, Lambda; restXml:
+ * S3; awsQuery: CloudWatch), over the ProtocolCodec of @freshet/aws that the model's protocol names.
+ * The codec finds the operation from method, path and query (or `Action=`), decodes the input
+ * from path labels, query, headers and body, and shapes answers and errors as that API does.
+ */
+import { AwsError, type HttpAnswer, type HttpRequestParts, type ProtocolCodec } from '@freshet/aws';
+import type { Call, ProtocolBinding } from './binding.js';
+import type { AnyResponse } from './listener.js';
+
+export function codecBinding(codec: ProtocolCodec): ProtocolBinding {
+  const parts = (call: Call): HttpRequestParts => requestParts(call);
+  return {
+    route(call) {
+      const operation = codec.operationOf(call.target.service.model, parts(call));
+      if (!operation || !call.target.handlers.has(operation)) throw new AwsError('UnknownOperationException', undefined, 404);
+      call.operation = operation;
+    },
+    decode: (call) => codec.decodeInput(call.target.service.model, call.operation, parts(call)),
+    answer(call, output) {
+      void write(call.res, codec.encodeOutput(call.target.service.model, call.operation, output));
+    },
+    answerError(call, err) {
+      void write(call.res, codec.encodeError(call.target.service.model, err, call.ctx.requestId ?? ''));
+    },
+  };
+}
+
+/** The request's parts a codec reads; parsed once per call. */
+const PARTS = new WeakMap<Call, HttpRequestParts>();
+
+function requestParts(call: Call): HttpRequestParts {
+  let parts = PARTS.get(call);
+  if (!parts) {
+    const url = call.req.url ?? '/';
+    const q = url.indexOf('?');
+    parts = {
+      method: call.req.method ?? 'GET',
+      path: q < 0 ? url : url.slice(0, q),
+      query: new URLSearchParams(q < 0 ? '' : url.slice(q + 1)),
+      headers: call.req.headers,
+      body: call.body,
+    };
+    PARTS.set(call, parts);
+  }
+  return parts;
+}
+
+/** Writes an answer whose body is bytes or a stream of chunks (a media payload), minding backpressure. */
+async function write(res: AnyResponse, answer: HttpAnswer): Promise<void> {
+  if (res.headersSent || res.destroyed) return;
+  res.statusCode = answer.status;
+  for (const [name, value] of Object.entries(answer.headers)) res.setHeader(name, value);
+  if (Buffer.isBuffer(answer.body)) {
+    res.setHeader('Content-Length', answer.body.length);
+    res.end(answer.body);
+    return;
+  }
+  const sink = res as { write(chunk: Uint8Array): boolean; once(event: 'drain' | 'close', listener: () => void): void };
+  for await (const chunk of answer.body) {
+    if (res.destroyed) return;
+    if (!sink.write(chunk)) await new Promise<void>((resolve) => { sink.once('drain', resolve); sink.once('close', resolve); });
+  }
+  res.end();
+}
