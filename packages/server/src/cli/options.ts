@@ -1,0 +1,277 @@
+/**
+ * The command line of `freshet`: one table of options from which both the help text and the
+ * parser are made (so the two cannot drift apart), and the parser, which turns argv into a
+ * command or a UsageError that names the mistake in one line.
+ */
+import { parseArgs } from 'node:util';
+import { DEFAULT_ENGINE_OPTIONS, type EngineOptions } from '../services/kinesis/engine/options.js';
+import { DEFAULT_OPTIONS, type FreshetOptions } from '../node.js';
+
+/** A mistake on the command line: exit code 2, the message and a pointer to --help. */
+export class UsageError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'UsageError';
+  }
+}
+
+/** Longest delay a Node timer takes as given (longer ones fire after 1 ms). */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+type EngineKey = Exclude<keyof EngineOptions, 'account' | 'limits' | 'clock' | 'logger' | 'onDemandStreamLimit'>;
+
+interface IntegerOption {
+  kind: 'integer';
+  name: string;
+  arg: string;
+  min: number;
+  max: number;
+  help: string[];
+  /** Where the value goes: an option of the node, or of the engine. */
+  node?: 'port' | 'decodeThreads';
+  engine?: EngineKey;
+}
+interface OtherOption {
+  kind: 'string' | 'choice' | 'flag';
+  name: string;
+  short?: string;
+  arg?: string;
+  choices?: readonly string[];
+  help: string[];
+}
+type Option = IntegerOption | OtherOption;
+
+const ms = (name: string, engine: EngineKey, help: string[], min = 0): IntegerOption => ({
+  kind: 'integer',
+  name,
+  arg: '<ms>',
+  min,
+  max: MAX_TIMER_MS,
+  help,
+  engine,
+});
+
+/** Every option of `freshet serve`, in the order the help lists them. */
+export const OPTIONS: readonly Option[] = [
+  {
+    kind: 'integer',
+    name: 'port',
+    arg: '<n>',
+    min: 0,
+    max: 65535,
+    node: 'port',
+    help: [`port to listen on (default ${DEFAULT_OPTIONS.port}; 0 picks a free one)`],
+  },
+  { kind: 'string', name: 'host', arg: '<address>', help: [`address to listen on (default ${DEFAULT_OPTIONS.host})`] },
+  { kind: 'string', name: 'data-dir', arg: '<path>', help: [`where streams and records are kept (default ./${DEFAULT_OPTIONS.dataDir})`] },
+  {
+    kind: 'choice',
+    name: 'fsync',
+    arg: '<always|never>',
+    choices: ['always', 'never'],
+    help: [
+      'always: acknowledge writes after fdatasync, surviving power loss (default);',
+      'never: after the write reaches the OS, surviving a crash of Freshet only',
+    ],
+  },
+  {
+    kind: 'integer',
+    name: 'decode-threads',
+    arg: '<n>',
+    min: 0,
+    max: 64,
+    node: 'decodeThreads',
+    help: [
+      `worker threads that decode large PutRecords bodies (default ${DEFAULT_OPTIONS.decodeThreads}`,
+      "here: the cores beside the event loop's, up to 2; 0 decodes on the event loop)",
+    ],
+  },
+  { kind: 'string', name: 'account', arg: '<id>', help: [`the 12-digit account id streams belong to (default ${DEFAULT_ENGINE_OPTIONS.account})`] },
+  ms('create-stream-ms', 'createStreamMs', [`how long a new stream stays CREATING (default ${DEFAULT_ENGINE_OPTIONS.createStreamMs})`]),
+  ms('delete-stream-ms', 'deleteStreamMs', [`how long a deleted stream stays DELETING (default ${DEFAULT_ENGINE_OPTIONS.deleteStreamMs})`]),
+  ms('update-stream-ms', 'updateStreamMs', [`how long an updated stream stays UPDATING (default ${DEFAULT_ENGINE_OPTIONS.updateStreamMs})`]),
+  {
+    kind: 'integer',
+    name: 'shard-limit',
+    arg: '<n>',
+    min: 1,
+    max: Number.MAX_SAFE_INTEGER,
+    engine: 'shardLimit',
+    help: [`open shards allowed per account and region (default ${DEFAULT_ENGINE_OPTIONS.shardLimit})`],
+  },
+  ms('retention-hour-ms', 'retentionHourMs', [`length of a retention hour, to test retention quickly (default ${DEFAULT_ENGINE_OPTIONS.retentionHourMs})`], 1),
+  {
+    kind: 'choice',
+    name: 'limits',
+    arg: '<none|aws>',
+    choices: ['none', 'aws'],
+    help: [`aws: enforce AWS's per-shard throughput and API call rates (default ${DEFAULT_ENGINE_OPTIONS.limits})`],
+  },
+  ms('autoscale-interval-ms', 'autoscaleIntervalMs', [`how often ON_DEMAND streams are checked for hot/cold shards (default ${DEFAULT_ENGINE_OPTIONS.autoscaleIntervalMs})`], 10),
+  ms('autoscale-cooldown-ms', 'autoscaleCooldownMs', [`how long after a split cold shards may be merged back (default ${DEFAULT_ENGINE_OPTIONS.autoscaleCooldownMs})`]),
+  ms('register-consumer-ms', 'registerConsumerMs', [`how long a new enhanced fan-out consumer stays CREATING (default ${DEFAULT_ENGINE_OPTIONS.registerConsumerMs})`]),
+  ms('deregister-consumer-ms', 'deregisterConsumerMs', [`how long a deregistered consumer stays DELETING (default ${DEFAULT_ENGINE_OPTIONS.deregisterConsumerMs})`]),
+  ms('subscription-ms', 'subscriptionMs', [`how long a SubscribeToShard subscription lasts (default ${DEFAULT_ENGINE_OPTIONS.subscriptionMs}, AWS's 5 minutes)`], 1),
+  { kind: 'flag', name: 'help', short: 'h', help: ['show this help'] },
+  { kind: 'flag', name: 'version', help: ['print the version of Freshet'] },
+];
+
+const COLUMN = 32;
+
+function usageLines(): string[] {
+  const lines: string[] = [];
+  for (const option of OPTIONS) {
+    const flag = `${'short' in option && option.short ? `-${option.short}, ` : ''}--${option.name}${option.arg ? ` ${option.arg}` : ''}`;
+    const [first, ...rest] = option.help;
+    if (flag.length + 2 >= COLUMN) {
+      lines.push(`  ${flag}`);
+      lines.push(`${' '.repeat(COLUMN)}${first}`);
+    } else {
+      lines.push(`  ${flag.padEnd(COLUMN - 2)}${first}`);
+    }
+    for (const line of rest) lines.push(`${' '.repeat(COLUMN)}${line}`);
+  }
+  return lines;
+}
+
+export const USAGE = `Usage: freshet serve [options]
+       freshet --version
+
+Runs a Freshet node: the Amazon Kinesis Data Streams API on a durable local store.
+
+Options:
+${usageLines().join('\n')}
+`;
+
+/** The short pointer printed under a usage error. */
+export const USAGE_HINT = "Usage: freshet serve [options]; 'freshet --help' lists the options.";
+
+export interface ServeOptions {
+  port: number;
+  host: string;
+  dataDir: string;
+  fsync: FreshetOptions['fsync'];
+  decodeThreads: number;
+  engine: Partial<EngineOptions>;
+}
+
+export type Command = { command: 'help' } | { command: 'version' } | { command: 'serve'; options: ServeOptions };
+
+const COMMANDS = ['serve', 'help', 'version'];
+
+/** Parses argv (without node and the script); throws UsageError on any mistake. */
+export function parseCommandLine(argv: readonly string[]): Command {
+  const config = Object.fromEntries(
+    OPTIONS.map((option) => [
+      option.name,
+      { type: option.kind === 'flag' ? ('boolean' as const) : ('string' as const), ...('short' in option && option.short ? { short: option.short } : {}) },
+    ]),
+  );
+  // strict: false, so that mistakes come back as tokens and are named here in one line
+  // (node's own messages are long and speak of positional arguments).
+  const { tokens } = parseArgs({ args: [...argv], options: config, strict: false, allowPositionals: true, tokens: true });
+  const values = new Map<string, string | true>();
+  const positionals: string[] = [];
+  for (const token of tokens) {
+    if (token.kind === 'positional') {
+      positionals.push(token.value);
+      continue;
+    }
+    if (token.kind === 'option-terminator') continue;
+    const option = OPTIONS.find((o) => o.name === token.name);
+    if (!option) throw new UsageError(`unknown option '${token.rawName}'${suggestion(token.rawName)}`);
+    if (option.kind === 'flag') {
+      if (token.value !== undefined) throw new UsageError(`${token.rawName} takes no value, got '${token.value}'`);
+      values.set(option.name, true);
+      continue;
+    }
+    const value = token.value;
+    if (value === undefined || (!token.inlineValue && value.startsWith('-') && value.length > 1 && !/^-\d/.test(value))) {
+      throw new UsageError(`${token.rawName} needs a value: ${token.rawName} ${option.arg}`);
+    }
+    values.set(option.name, value);
+  }
+
+  if (values.has('help')) return { command: 'help' };
+  if (values.has('version')) return { command: 'version' };
+  if (positionals.length > 1) throw new UsageError(`unexpected argument '${positionals[1]}'`);
+  const command = positionals[0] ?? 'serve';
+  if (!COMMANDS.includes(command)) throw new UsageError(`unknown command '${command}' (the command is 'serve')`);
+  if (command === 'help' || command === 'version') return { command };
+
+  const string = (name: string) => values.get(name) as string | undefined;
+  const options: ServeOptions = {
+    port: DEFAULT_OPTIONS.port,
+    host: DEFAULT_OPTIONS.host,
+    dataDir: DEFAULT_OPTIONS.dataDir,
+    fsync: DEFAULT_OPTIONS.fsync,
+    decodeThreads: DEFAULT_OPTIONS.decodeThreads,
+    engine: {},
+  };
+  for (const option of OPTIONS) {
+    const value = string(option.name);
+    if (value === undefined || option.kind === 'flag') continue;
+    if (option.kind === 'integer') {
+      const parsed = integer(value, option);
+      if (option.node) options[option.node] = parsed;
+      if (option.engine) options.engine[option.engine] = parsed;
+    } else if (option.kind === 'choice') {
+      if (!option.choices!.includes(value)) {
+        throw new UsageError(`--${option.name} must be ${option.choices!.map((c) => `'${c}'`).join(' or ')}, got '${value}'`);
+      }
+    }
+  }
+  const host = string('host');
+  if (host !== undefined) {
+    if (host.trim() === '') throw new UsageError("--host must be an address, got ''");
+    options.host = host;
+  }
+  const dataDir = string('data-dir');
+  if (dataDir !== undefined) {
+    if (dataDir === '') throw new UsageError("--data-dir must be a path, got ''");
+    options.dataDir = dataDir;
+  }
+  const fsync = string('fsync');
+  if (fsync !== undefined) options.fsync = fsync as ServeOptions['fsync'];
+  const limits = string('limits');
+  if (limits !== undefined) options.engine.limits = limits as EngineOptions['limits'];
+  const account = string('account');
+  if (account !== undefined) {
+    if (!/^\d{12}$/.test(account)) throw new UsageError(`--account must be 12 digits, got '${account}'`);
+    options.engine.account = account;
+  }
+  return { command: 'serve', options };
+}
+
+function integer(value: string, option: IntegerOption): number {
+  const parsed = /^\d+$/.test(value) ? Number(value) : NaN;
+  if (!Number.isSafeInteger(parsed) || parsed < option.min || parsed > option.max) {
+    const range = option.max === Number.MAX_SAFE_INTEGER ? `>= ${option.min}` : `from ${option.min} to ${option.max}`;
+    throw new UsageError(`--${option.name} must be an integer ${range}, got '${value}'`);
+  }
+  return parsed;
+}
+
+/** " (did you mean --port?)" for a near miss, else "". */
+function suggestion(rawName: string): string {
+  const name = rawName.replace(/^-+/, '').split('=')[0]!;
+  let best: { name: string; distance: number } | undefined;
+  for (const option of OPTIONS) {
+    const distance = editDistance(name, option.name);
+    if (!best || distance < best.distance) best = { name: option.name, distance };
+  }
+  return best && best.distance <= Math.max(1, Math.floor(name.length / 4)) ? ` (did you mean --${best.name}?)` : '';
+}
+
+/** Edits (insert, delete, substitute, swap two neighbours) from a to b. */
+function editDistance(a: string, b: string): number {
+  const d = Array.from({ length: a.length + 1 }, (_, i) => Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)));
+  for (let i = 1; i <= a.length; i++) {
+    for (let j = 1; j <= b.length; j++) {
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      d[i]![j] = Math.min(d[i - 1]![j]! + 1, d[i]![j - 1]! + 1, d[i - 1]![j - 1]! + cost);
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) d[i]![j] = Math.min(d[i]![j]!, d[i - 2]![j - 2]! + 1);
+    }
+  }
+  return d[a.length]![b.length]!;
+}
