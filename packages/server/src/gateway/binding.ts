@@ -26,6 +26,11 @@ export interface Call {
 export interface ProtocolBinding {
   /** Sets the call's operation (and format); throws the AwsError the protocol answers otherwise. */
   route(call: Call): void;
+  /**
+   * REST protocols: whether the request's method and path name an operation of this service, for
+   * telling apart services that sign with one name (Video Streams' three APIs) or requests unsigned.
+   */
+  recognizes?(req: AnyRequest, target: RegisteredService): boolean;
   decode(call: Call): object | Promise<object>;
   /** Writes a handler's output as the answer. */
   answer(call: Call, output: unknown, pool: BufferPool): void;

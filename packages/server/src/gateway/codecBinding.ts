@@ -6,11 +6,12 @@
  */
 import { AwsError, type HttpAnswer, type HttpRequestParts, type ProtocolCodec } from '@freshet/aws';
 import type { Call, ProtocolBinding } from './binding.js';
-import type { AnyResponse } from './listener.js';
+import type { AnyRequest, AnyResponse } from './listener.js';
 
 export function codecBinding(codec: ProtocolCodec): ProtocolBinding {
   const parts = (call: Call): HttpRequestParts => requestParts(call);
   return {
+    recognizes: (req, target) => codec.operationOf(target.service.model, partsOf(req, EMPTY)) !== undefined,
     route(call) {
       const operation = codec.operationOf(call.target.service.model, parts(call));
       if (!operation || !call.target.handlers.has(operation)) throw new AwsError('UnknownOperationException', undefined, 404);
@@ -32,19 +33,25 @@ const PARTS = new WeakMap<Call, HttpRequestParts>();
 function requestParts(call: Call): HttpRequestParts {
   let parts = PARTS.get(call);
   if (!parts) {
-    const url = call.req.url ?? '/';
-    const q = url.indexOf('?');
-    parts = {
-      method: call.req.method ?? 'GET',
-      path: q < 0 ? url : url.slice(0, q),
-      query: new URLSearchParams(q < 0 ? '' : url.slice(q + 1)),
-      headers: call.req.headers,
-      body: call.body,
-    };
+    parts = partsOf(call.req, call.body);
     PARTS.set(call, parts);
   }
   return parts;
 }
+
+function partsOf(req: AnyRequest, body: Buffer): HttpRequestParts {
+  const url = req.url ?? '/';
+  const q = url.indexOf('?');
+  return {
+    method: req.method ?? 'GET',
+    path: q < 0 ? url : url.slice(0, q),
+    query: new URLSearchParams(q < 0 ? '' : url.slice(q + 1)),
+    headers: req.headers,
+    body,
+  };
+}
+
+const EMPTY = Buffer.alloc(0);
 
 /** Writes an answer whose body is bytes or a stream of chunks (a media payload), minding backpressure. */
 async function write(res: AnyResponse, answer: HttpAnswer): Promise<void> {

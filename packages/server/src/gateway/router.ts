@@ -1,9 +1,12 @@
 /**
- * Which service a request is for. AWS's clients say it in one of three ways, tried in this order:
+ * Which service a request is for. AWS's clients say it in one of these ways, tried in this order:
  * - `X-Amz-Target: <targetPrefix>.<Operation>` (awsJson: Kinesis, Firehose, Analytics, CloudWatch's JSON);
  * - the SigV4 credential scope's service (`.../us-east-1/kinesisvideo/aws4_request`), for REST APIs
- *   whose paths alone could belong to several services, and awsQuery bodies (`Action=...`);
- * - the first registered service, whose protocol then answers as AWS answers a request it cannot place.
+ *   whose paths alone could belong to several services, and awsQuery bodies (`Action=...`); where
+ *   several services sign with one name (Video Streams' control, media and archived-media APIs),
+ *   the one whose REST protocol recognizes the method and path;
+ * - unsigned: the first REST service that recognizes the method and path;
+ * - else the first registered service, whose protocol answers as AWS answers a request it cannot place.
  */
 import { credentialScopeOf } from '@freshet/aws';
 import type { ProtocolBinding } from './binding.js';
@@ -17,7 +20,8 @@ export interface Route {
 
 export class Router {
   private readonly byTargetPrefix = new Map<string, RegisteredService>();
-  private readonly bySigningName = new Map<string, RegisteredService>();
+  private readonly bySigningName = new Map<string, RegisteredService[]>();
+  private readonly restServices: RegisteredService[] = [];
   readonly fallback: RegisteredService;
 
   constructor(services: readonly RegisteredService[]) {
@@ -26,7 +30,9 @@ export class Router {
     for (const registered of services) {
       const { metadata } = registered.service.model;
       if (metadata.targetPrefix) this.claim(this.byTargetPrefix, metadata.targetPrefix, registered);
-      this.claim(this.bySigningName, metadata.signingName ?? metadata.endpointPrefix, registered);
+      const signingName = metadata.signingName ?? metadata.endpointPrefix;
+      this.bySigningName.set(signingName, [...(this.bySigningName.get(signingName) ?? []), registered]);
+      if (registered.rest) this.restServices.push(registered);
     }
   }
 
@@ -37,9 +43,12 @@ export class Router {
       const byTarget = dot > 0 ? this.byTargetPrefix.get(target.slice(0, dot)) : undefined;
       if (byTarget) return { target: byTarget, binding: byTarget.awsJson! };
     }
+    const hasTarget = typeof target === 'string';
     const scope = credentialScopeOf(req.headers.authorization, queryOf(req.url));
-    const bySigningName = scope && this.bySigningName.get(scope.service);
-    return bindingFor(bySigningName ?? this.fallback, typeof target === 'string');
+    const signers = scope ? this.bySigningName.get(scope.service) : undefined;
+    if (signers) return bindingFor(signers.length === 1 ? signers[0]! : (recognizing(signers, req) ?? signers[0]!), hasTarget);
+    const byPath = scope || hasTarget ? undefined : recognizing(this.restServices, req);
+    return bindingFor(byPath ?? this.fallback, hasTarget);
   }
 
   /** How a request is answered before it is routed (a body over the limit): by the fallback. */
@@ -58,6 +67,10 @@ export class Router {
 function bindingFor(target: RegisteredService, hasTarget: boolean): Route {
   const binding = hasTarget ? (target.awsJson ?? target.rest) : (target.rest ?? target.awsJson);
   return { target, binding: binding! };
+}
+
+function recognizing(services: readonly RegisteredService[], req: AnyRequest): RegisteredService | undefined {
+  return services.find((service) => service.rest?.recognizes?.(req, service));
 }
 
 function queryOf(url: string | undefined): URLSearchParams | undefined {
