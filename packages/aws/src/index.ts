@@ -12,3 +12,8 @@ export * from './awsJson.js';
 export * from './eventStream.js';
 export * from './sigv4.js';
 export * from './protocol.js';
+export * from './scalars.js';
+export * from './dialects.js';
+export * from './restBinding.js';
+export * from './restJson.js';
+export * from './xml.js';

@@ -32,18 +32,36 @@ const AWS_ENUM_ORDER: Record<string, readonly string[]> = {
 /** A value is printed the way AWS's Java service prints it (String.valueOf of the bound object). */
 type Printer = (value: unknown) => string;
 
+/** Which kind of rule a value broke; APIs other than Coral's word each kind their own way. */
+export type ViolationKind = 'required' | 'pattern' | 'min' | 'max' | 'enum' | 'group';
+
+/**
+ * One broken rule, as data: `path` is Coral's (`metricData.1.member.metricName`), from which a
+ * codec finds the member on its own wire (`MetricData.member.1.MetricName`, a header, a label).
+ */
+export interface Violation {
+  path: string;
+  kind: ViolationKind;
+  value: unknown;
+  /** Coral's words for the rule (`Member must have length less than or equal to 128`). */
+  rule: string;
+}
+
 /** Collects violation lines until AWS's limit is reached. */
 export class Violations {
   readonly lines: string[] = [];
+  /** The same violations as data, in the same order. */
+  readonly found: Violation[] = [];
 
   get full(): boolean {
     return this.lines.length >= MAX_LISTED_VIOLATIONS;
   }
 
-  add(value: unknown, print: Printer, path: string, rule: string): void {
+  add(value: unknown, print: Printer, path: string, rule: string, kind: ViolationKind = 'group'): void {
     if (this.full) return;
     const shown = value === null || value === undefined ? 'null' : `'${print(value)}'`;
     this.lines.push(`Value ${shown} at '${path}' failed to satisfy constraint: ${rule}`);
+    this.found.push({ path, kind, value, rule });
   }
 
   message(): string {
@@ -76,11 +94,27 @@ function lengthOf(value: unknown): number {
   return Object.keys(value as object).length;
 }
 
+/**
+ * Java regexes (the models' dialect) know Unicode classes like `\p{L}`; a JS RegExp does only in
+ * `u` mode, which is stricter about other escapes, so only the patterns that need it get it.
+ */
+function patternRegex(pattern: string): RegExp {
+  const source = `^(?:${pattern})$`;
+  if (/\\[pP]\{/.test(pattern)) {
+    try {
+      return new RegExp(source, 'u');
+    } catch {
+      // fall through: a pattern u mode refuses keeps the old reading
+    }
+  }
+  return new RegExp(source);
+}
+
 /** Rules in the order AWS reports them for a value at its own path. */
 function rulesOf(shapeName: string, shape: Shape): Rule[] {
   const rules: Rule[] = [];
   if (shape.pattern !== undefined) {
-    const regex = new RegExp(`^(?:${shape.pattern})$`); // AWS matches the whole value
+    const regex = patternRegex(shape.pattern); // AWS matches the whole value
     rules.push({ kind: 'pattern', holds: (v: string) => regex.test(v), text: `Member must satisfy regular expression pattern: ${shape.pattern}` });
   }
   const isNumber = shape.type === 'integer' || shape.type === 'long' || shape.type === 'double' || shape.type === 'float';
@@ -180,7 +214,7 @@ interface Compiling {
 
 function scalarValidator(rules: Rule[], print: Printer): Validator {
   return (value, path, violations) => {
-    for (const rule of rules) if (!rule.holds(value)) violations.add(value, print, path, rule.text);
+    for (const rule of rules) if (!rule.holds(value)) violations.add(value, print, path, rule.text, rule.kind);
   };
 }
 
@@ -199,7 +233,7 @@ function structureValidator(c: Compiling, shape: Shape): Validator {
       const memberValue = value[member.name];
       const memberPath = path ? `${path}.${member.segment}` : member.segment;
       if (memberValue === undefined || memberValue === null) {
-        if (member.required) violations.add(null, member.print, memberPath, 'Member must not be null');
+        if (member.required) violations.add(null, member.print, memberPath, 'Member must not be null', 'required');
       } else {
         member.validate(memberValue, memberPath, violations);
       }
@@ -231,7 +265,7 @@ function listValidator(c: Compiling, name: string, shape: Shape): Validator {
   if (isCompound(c.shape(memberShapeName))) {
     const validateMember = c.validatorOf(memberShapeName);
     return (value: unknown[], path, violations) => {
-      for (const rule of ownRules) if (!rule.holds(value)) violations.add(value, print, path, rule.text);
+      for (const rule of ownRules) if (!rule.holds(value)) violations.add(value, print, path, rule.text, rule.kind);
       for (let i = 0; i < value.length && !violations.full; i++) {
         validateMember(value[i], `${path}.${i + 1}.member`, violations);
       }
@@ -254,7 +288,7 @@ function mapValidator(c: Compiling, name: string, shape: Shape): Validator {
   }
   const validateValue = c.validatorOf(valueShapeName);
   return (value: Record<string, unknown>, path, violations) => {
-    for (const rule of rules) if (!rule.holds(value)) violations.add(value, print, path, rule.text);
+    for (const rule of rules) if (!rule.holds(value)) violations.add(value, print, path, rule.text, rule.kind);
     for (const key of Object.keys(value)) {
       if (violations.full) return;
       validateValue(value[key], `${path}.${key}.member`, violations);
