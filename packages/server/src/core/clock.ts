@@ -50,12 +50,15 @@ class ManualTimer implements Timer {
  * A clock that moves only when told to. `advance` fires due timers one at a time in due order
  * (ties in the order they were set), with the clock reading each timer's due time as it fires,
  * and lets the promise jobs and I/O callbacks a timer started run before the next one fires.
+ * A timer set for 0 ms (or less) is already due: it fires on the next turn of the event loop
+ * without an advance, as it would on the system clock, so a zero transition delay stays instant.
  */
 export class ManualClock implements Clock {
   private nowMs: number;
   private nextId = 0;
   private readonly timers = new Map<number, ManualTimer>();
   private advancing: Promise<void> = Promise.resolve();
+  private flushing = false;
 
   /** Starts at `startMs` (default: the real time now, so timestamps still look current). */
   constructor(startMs: number = Date.now()) {
@@ -121,7 +124,22 @@ export class ManualClock implements Clock {
     const delay = Number.isFinite(ms) && ms > 0 ? ms : 0;
     const timer = new ManualTimer(this.nextId++, this.nowMs + delay, callback, everyMs);
     this.timers.set(timer.id, timer);
+    if (delay === 0 && !this.flushing) {
+      this.flushing = true;
+      setImmediate(() => this.fireDue());
+    }
     return timer;
+  }
+
+  /** Fires the timers due now (set for 0 ms), without moving the clock. */
+  private fireDue(): void {
+    this.flushing = false;
+    const limitMs = this.nowMs;
+    for (let timer = this.next(limitMs); timer; timer = this.next(limitMs)) {
+      if (timer.everyMs === undefined) this.timers.delete(timer.id);
+      else timer.dueMs += timer.everyMs;
+      timer.callback();
+    }
   }
 
   /** The earliest timer due by `limitMs` (ties: the one set first). */
