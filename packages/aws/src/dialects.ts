@@ -11,7 +11,9 @@
  *   InvalidArgumentException stays the handlers' own error for semantic checks); for Lambda, the
  *   same `ValidationException ... failed to satisfy constraint` text is what boto3 users report for
  *   a function name that breaks its pattern.
- * - awsQuery (CloudWatch): a missing required parameter is `MissingParameter`, 400, `The parameter
+ * - awsQuery (CloudWatch; the codes and statuses are also the model's own error shapes:
+ *   MissingRequiredParameterException is code MissingParameter, InvalidParameterValueException is
+ *   InvalidParameterValue, both 400): a missing required parameter is `MissingParameter`, 400, `The parameter
  *   <Name> is required.` (the texts CloudWatch answers GetMetricStatistics with, as recorded in
  *   users' code and mirrored by LocalStack-style emulators); any other broken rule is
  *   `ValidationError`, 400, with Coral's text (the AWS SDKs' own smoke tests for CloudWatch, e.g.

@@ -17,3 +17,4 @@ export * from './dialects.js';
 export * from './restBinding.js';
 export * from './restJson.js';
 export * from './xml.js';
+export * from './query.js';
