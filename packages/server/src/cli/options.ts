@@ -70,8 +70,8 @@ export const OPTIONS: readonly Option[] = [
     arg: '<always|never>',
     choices: ['always', 'never'],
     help: [
-      'always: acknowledge writes after fdatasync, surviving power loss (default);',
-      'never: after the write reaches the OS, surviving a crash of Freshet only',
+      'always: acknowledge writes after fdatasync, surviving power loss;',
+      `never: after the write reaches the OS, surviving a crash of Freshet only (default ${DEFAULT_OPTIONS.fsync})`,
     ],
   },
   {
