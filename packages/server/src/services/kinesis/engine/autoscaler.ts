@@ -30,6 +30,7 @@ interface ShardLoad {
 
 export class Autoscaler {
   private timer: Timer | undefined;
+  private readonly evaluating = new Set<Promise<void>>();
   /** Write load per stream id and shard index since the last evaluation. */
   private readonly load = new Map<string, Map<number, ShardLoad>>();
   private readonly lastSplitMs = new Map<string, number>();
@@ -59,11 +60,18 @@ export class Autoscaler {
   }
 
   start(): void {
-    this.timer = this.options.clock.setInterval(
-      () => void this.evaluate().catch((err: unknown) => this.options.logger.warn({ err }, 'autoscaling evaluation failed')),
-      this.options.autoscaleIntervalMs,
-    );
+    this.timer = this.options.clock.setInterval(() => {
+      const evaluation = this.evaluate()
+        .catch((err: unknown) => this.options.logger.warn({ err }, 'autoscaling evaluation failed'))
+        .finally(() => this.evaluating.delete(evaluation));
+      this.evaluating.add(evaluation);
+    }, this.options.autoscaleIntervalMs);
     this.timer.unref();
+  }
+
+  /** Resolves once the evaluations the interval started so far have finished (for tests). */
+  async settled(): Promise<void> {
+    while (this.evaluating.size > 0) await Promise.all(this.evaluating);
   }
 
   stop(): void {
