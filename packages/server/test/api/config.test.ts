@@ -28,8 +28,9 @@ import {
   type KinesisClient,
   type MetricsName,
 } from '@aws-sdk/client-kinesis';
-import { startServer, type TestServer } from '../helpers/server.js';
-import { kinesisClient, uniqueName, waitForStatus } from '../helpers/clients.js';
+import { startNode, type TestNode } from '../helpers/fixture.js';
+import type { ManualClock } from '../../src/core/clock.js';
+import { uniqueName, waitForStatus } from '../helpers/clients.js';
 import { ACCOUNT, createActiveStream, readShard, rejects, text } from '../helpers/api.js';
 
 const ALL_METRICS = [
@@ -45,12 +46,12 @@ const KiB = 1024;
 const DAY_MS = 24 * 3_600_000;
 
 describe('stream configuration', () => {
-  let server: TestServer;
+  let server: TestNode;
   let kinesis: KinesisClient;
 
   before(async () => {
-    server = await startServer();
-    kinesis = kinesisClient(server.url);
+    server = await startNode();
+    kinesis = server.kinesis;
   });
   after(async () => {
     kinesis?.destroy();
@@ -209,7 +210,7 @@ describe('stream configuration', () => {
 
   it('describes limits for the region: shards, on-demand streams, and refuses going over the shard limit', async () => {
     const region = 'ca-central-1';
-    const client = kinesisClient(server.url, region);
+    const client = server.kinesisIn(region);
     try {
       const empty = await client.send(new DescribeLimitsCommand({}));
       assert.deepEqual(
@@ -235,7 +236,7 @@ describe('stream configuration', () => {
   });
 
   it('describes and updates account settings', async () => {
-    const client = kinesisClient(server.url, 'sa-east-1');
+    const client = server.kinesisIn('sa-east-1');
     try {
       const initial = await client.send(new DescribeAccountSettingsCommand({}));
       assert.deepEqual(initial.MinimumThroughputBillingCommitment, { Status: 'DISABLED' });
@@ -268,13 +269,13 @@ describe('stream configuration', () => {
 });
 
 describe('stream configuration (timed transitions)', () => {
-  let server: TestServer;
+  let server: TestNode<ManualClock>;
   let kinesis: KinesisClient;
 
   before(async () => {
-    // Long enough that the checks made while UPDATING finish inside it, even on a busy machine.
-    server = await startServer({ args: ['--update-stream-ms', '1500'] });
-    kinesis = kinesisClient(server.url);
+    // On a manual clock: the stream stays UPDATING until the test moves time on.
+    server = await startNode({ clock: 'manual', engine: { updateStreamMs: 1500 } });
+    kinesis = server.kinesis;
   });
   after(async () => {
     kinesis?.destroy();
@@ -294,6 +295,7 @@ describe('stream configuration (timed transitions)', () => {
       name: 'ResourceInUseException',
       message: `Stream ${name} under account ${ACCOUNT} not ACTIVE, instead in state UPDATING`,
     });
+    await server.clock.advance(1500);
     await waitForStatus(kinesis, name, 'ACTIVE');
 
     const summary = await kinesis.send(new DescribeStreamSummaryCommand({ StreamName: name }));
@@ -312,6 +314,7 @@ describe('stream configuration (timed transitions)', () => {
     assert.deepEqual(got.Records!.map((r) => [text(r.Data), r.EncryptionType]), [['secret', 'KMS'], ['more', 'KMS']]);
 
     await kinesis.send(new StopStreamEncryptionCommand({ StreamName: name, EncryptionType: 'KMS', KeyId: keyId }));
+    await server.clock.advance(1500);
     await waitForStatus(kinesis, name, 'ACTIVE');
     const stopped = await kinesis.send(new DescribeStreamSummaryCommand({ StreamName: name }));
     assert.equal(stopped.StreamDescriptionSummary!.EncryptionType, 'NONE');
@@ -326,6 +329,7 @@ describe('stream configuration (timed transitions)', () => {
     await kinesis.send(new UpdateStreamModeCommand({ StreamARN: arn, StreamModeDetails: { StreamMode: 'ON_DEMAND' } }));
     const updating = await kinesis.send(new DescribeStreamSummaryCommand({ StreamName: name }));
     assert.equal(updating.StreamDescriptionSummary!.StreamStatus, 'UPDATING');
+    await server.clock.advance(1500);
     await waitForStatus(kinesis, name, 'ACTIVE');
     const done = await kinesis.send(new DescribeStreamSummaryCommand({ StreamName: name }));
     assert.deepEqual(done.StreamDescriptionSummary!.StreamModeDetails, { StreamMode: 'ON_DEMAND' });

@@ -1,19 +1,22 @@
 /**
- * Retention, with a 100 ms retention hour (--retention-hour-ms 100: the default 24 hours last
- * 2.4 s): records are readable within the retention, gone from TRIM_HORIZON after it, while
- * younger records stay; once every record of a segment expired the segment file is deleted
- * (docs/storage.md, Retention) and the data directory shrinks; records put afterwards are read.
+ * Retention, on a manual clock with real hours (the test moves time on by the day): records are
+ * readable within the retention, gone from TRIM_HORIZON after it, while younger records stay;
+ * once every record of a segment expired the segment file is deleted (docs/storage.md,
+ * Retention) and the data directory shrinks; records put afterwards are read.
  */
 import { strict as assert } from 'node:assert';
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { GetShardIteratorCommand, GetRecordsCommand, PutRecordsCommand, type KinesisClient, type _Record } from '@aws-sdk/client-kinesis';
-import { startServer, type TestServer } from '../helpers/server.js';
-import { kinesisClient, uniqueName } from '../helpers/clients.js';
+import type { ManualClock } from '../../src/core/clock.js';
+import { startNode, type TestNode } from '../helpers/fixture.js';
+import { uniqueName } from '../helpers/clients.js';
 import { createActiveStream, eventually, readShard, text } from '../helpers/api.js';
 
-const RETENTION_HOUR_MS = 100;
+const RETENTION_HOUR_MS = 3_600_000;
+/** How often the engine reclaims expired records, at most (engine.ts MAX_TRIM_INTERVAL_MS). */
+const TRIM_INTERVAL_MS = 60_000;
 const RETENTION_MS = 24 * RETENTION_HOUR_MS;
 const SHARDS = ['shardId-000000000000', 'shardId-000000000001'];
 
@@ -29,17 +32,13 @@ function filesUnder(dir: string): Map<string, number> {
 }
 const total = (files: Map<string, number>) => [...files.values()].reduce((a, b) => a + b, 0);
 
-async function clockPast(ms: number): Promise<void> {
-  while (Date.now() <= ms) await new Promise((resolve) => setTimeout(resolve, 5));
-}
-
 describe('retention', () => {
-  let server: TestServer;
+  let server: TestNode<ManualClock>;
   let kinesis: KinesisClient;
 
   before(async () => {
-    server = await startServer({ args: ['--retention-hour-ms', String(RETENTION_HOUR_MS)] });
-    kinesis = kinesisClient(server.url);
+    server = await startNode({ clock: 'manual', engine: { retentionHourMs: RETENTION_HOUR_MS } });
+    kinesis = server.kinesis;
   });
   after(async () => {
     kinesis?.destroy();
@@ -74,22 +73,25 @@ describe('retention', () => {
     const a = [...aByShard.values()].flat();
     assert.equal(a.length, 200);
     const aArrival = Math.max(...a.map((r) => r.ApproximateArrivalTimestamp!.getTime()));
-    assert.ok(Date.now() - aArrival < RETENTION_MS, 'read within the retention period');
+    assert.equal(aArrival, server.clock.now(), 'arrival is the node clock\'s time');
     const filesWithA = filesUnder(streamsDir);
     const segmentsWithA = [...filesWithA.keys()].filter((path) => path.endsWith('.log'));
     assert.ok(segmentsWithA.length > 0, `segment files under ${streamsDir}: ${[...filesWithA.keys()].join(', ')}`);
     assert.ok(total(filesWithA) >= 200 * 2048, `the data directory holds batch A (${total(filesWithA)} bytes)`);
 
     // Batch B, half a retention period younger.
-    await clockPast(aArrival + RETENTION_MS / 2);
+    await server.clock.advance(RETENTION_MS / 2);
     await put(name, 'b', 10, 100);
 
-    // A expires while B stays.
+    // A is still there a millisecond before its retention ends...
+    await server.clock.advance(RETENTION_MS / 2 - 1);
+    assert.equal((await readAll(name)).filter((r) => text(r.Data).startsWith('a-')).length, 200, 'A within its retention');
+    // ...and expires after it, while B stays.
+    await server.clock.advance(2);
     const whenAGone = await eventually(async () => {
       const records = await readAll(name);
-      return records.some((r) => text(r.Data).startsWith('a-')) ? undefined : { records, at: Date.now() };
+      return records.some((r) => text(r.Data).startsWith('a-')) ? undefined : { records };
     }, 'batch A to expire');
-    assert.ok(whenAGone.at - aArrival >= RETENTION_MS - 20, `A expired ${whenAGone.at - aArrival} ms after arrival`);
     assert.deepEqual(prefixes(whenAGone.records), ['b']);
     assert.equal(whenAGone.records.length, 10, 'every record of B is still there');
     // AT_TIMESTAMP before the trim horizon starts at the oldest record kept.
@@ -100,6 +102,7 @@ describe('retention', () => {
     assert.ok(fromOld.Records!.every((r) => text(r.Data).startsWith('b-')));
 
     // Then B expires too, and the segments that held A and B are deleted: the directory shrinks.
+    await server.clock.advance(RETENTION_MS / 2 + TRIM_INTERVAL_MS);
     await eventually(async () => ((await readAll(name)).length === 0 ? true : undefined), 'batch B to expire');
     const afterTrim = await eventually(async () => {
       const files = filesUnder(streamsDir);

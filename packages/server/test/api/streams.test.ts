@@ -33,8 +33,9 @@ import {
   UpdateStreamWarmThroughputCommand,
   type KinesisClient,
 } from '@aws-sdk/client-kinesis';
-import { startServer, type TestServer } from '../helpers/server.js';
-import { kinesisClient, uniqueName, waitForStatus } from '../helpers/clients.js';
+import { startNode, type TestNode } from '../helpers/fixture.js';
+import type { ManualClock } from '../../src/core/clock.js';
+import { uniqueName, waitForStatus } from '../helpers/clients.js';
 import { ACCOUNT, createActiveStream, eventually, rejects, text } from '../helpers/api.js';
 
 const AWS_THREE_SHARD_RANGES = [
@@ -50,12 +51,12 @@ const AWS_FOUR_SHARD_RANGES = [
 ];
 
 describe('streams (instant transitions)', () => {
-  let server: TestServer;
+  let server: TestNode;
   let kinesis: KinesisClient;
 
   before(async () => {
-    server = await startServer();
-    kinesis = kinesisClient(server.url);
+    server = await startNode();
+    kinesis = server.kinesis;
   });
   after(async () => {
     kinesis?.destroy();
@@ -256,7 +257,7 @@ describe('streams (instant transitions)', () => {
   });
 
   it("takes the region from the client's region: one name in two regions is two streams", async () => {
-    const west = kinesisClient(server.url, 'eu-west-1');
+    const west = server.kinesisIn('eu-west-1');
     try {
       const name = uniqueName('regional');
       const eastArn = await createActiveStream(kinesis, { StreamName: name, ShardCount: 1 });
@@ -337,7 +338,7 @@ describe('streams (instant transitions)', () => {
 
   it('pages ListStreams with Limit, ExclusiveStartStreamName and NextToken', async () => {
     // A region of its own, so that only this test's streams are listed.
-    const client = kinesisClient(server.url, 'ap-southeast-2');
+    const client = server.kinesisIn('ap-southeast-2');
     try {
       const prefix = uniqueName('list');
       const names = ['a', 'b', 'c', 'd', 'e'].map((suffix) => `${prefix}-${suffix}`);
@@ -386,13 +387,13 @@ describe('streams (instant transitions)', () => {
 });
 
 describe('streams (timed transitions)', () => {
-  let server: TestServer;
+  let server: TestNode<ManualClock>;
   let kinesis: KinesisClient;
 
   before(async () => {
-    // Long enough that the checks made while CREATING or DELETING finish inside it, even on a busy machine.
-    server = await startServer({ args: ['--create-stream-ms', '1500', '--delete-stream-ms', '1500', '--update-stream-ms', '1500'] });
-    kinesis = kinesisClient(server.url);
+    // On a manual clock: CREATING and DELETING last until the test moves time on.
+    server = await startNode({ clock: 'manual', engine: { createStreamMs: 1500, deleteStreamMs: 1500, updateStreamMs: 1500 } });
+    kinesis = server.kinesis;
   });
   after(async () => {
     kinesis?.destroy();
@@ -417,6 +418,9 @@ describe('streams (timed transitions)', () => {
       message: `Stream ${name} under account ${ACCOUNT} is not ACTIVE, it is CREATING.`,
     });
 
+    await server.clock.advance(1499);
+    await server.waitForStream(name, 'CREATING');
+    await server.clock.advance(1);
     await waitForStatus(kinesis, name, 'ACTIVE');
     const active = await kinesis.send(new DescribeStreamCommand({ StreamName: name }));
     assert.equal(active.StreamDescription!.Shards!.length, 2);
@@ -426,6 +430,7 @@ describe('streams (timed transitions)', () => {
     assert.equal(deleting.StreamDescriptionSummary!.StreamStatus, 'DELETING');
     // Deleting again while DELETING is accepted.
     await kinesis.send(new DeleteStreamCommand({ StreamName: name }));
+    await server.clock.advance(1500);
     await eventually(async () => {
       try {
         await kinesis.send(new DescribeStreamSummaryCommand({ StreamName: name }));
@@ -444,6 +449,7 @@ describe('streams (timed transitions)', () => {
       name: 'ResourceInUseException',
       message: `Stream ${name} under account ${ACCOUNT} not ACTIVE, instead in state CREATING`,
     });
+    await server.clock.advance(1500);
     await waitForStatus(kinesis, name, 'ACTIVE');
   });
 });
