@@ -18,3 +18,4 @@ export * from './restBinding.js';
 export * from './restJson.js';
 export * from './xml.js';
 export * from './query.js';
+export * from './restXml.js';

@@ -53,7 +53,8 @@ function locatedRequired(model: ServiceModel, op: OperationModel, location: 'que
   return (shape.required ?? [])
     .map((name) => [name, shape.members?.[name]] as const)
     .filter(([, ref]) => ref?.location === location)
-    .map(([name, ref]) => (ref!.locationName ?? name).toLowerCase());
+    // Node gives header names in lower case; query keys keep their case.
+    .map(([name, ref]) => (location === 'header' ? (ref!.locationName ?? name).toLowerCase() : ref!.locationName ?? name));
 }
 
 function compileRoute(model: ServiceModel, name: string, op: OperationModel): Route {

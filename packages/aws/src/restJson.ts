@@ -10,7 +10,7 @@
 import { coralDialect, type ErrorDialect } from './dialects.js';
 import type { AwsError } from './errors.js';
 import { jsonReaderOf, jsonWriterOf, parseJsonBody } from './json.js';
-import { inputShapeName, outputShapeName, shapeOf, type ServiceModel, type Shape } from './model.js';
+import { inputShapeName, outputShapeName, shapeOf, type MemberRef, type ServiceModel, type Shape } from './model.js';
 import type { HttpAnswer, HttpRequestParts, ProtocolCodec } from './protocol.js';
 import {
   BadValueError, bodyMembersOf, hasBodyMembers, isAsyncIterable, isLocated, matchRoute, payloadOf, readLocatedMembers,
@@ -27,7 +27,7 @@ export interface RestBody {
   /** A structure payload read from a non-empty body. */
   readPayload(model: ServiceModel, shapeName: string, body: Buffer): unknown;
   writeMembers(model: ServiceModel, shapeName: string, shape: Shape, body: Record<string, unknown>): Buffer;
-  writePayload(model: ServiceModel, memberName: string, shapeName: string, value: unknown): Buffer;
+  writePayload(model: ServiceModel, memberName: string, ref: MemberRef, value: unknown): Buffer;
   contentType: string;
 }
 
@@ -41,7 +41,7 @@ export const jsonBody: RestBody = {
   readMembers: (model, shapeName, shape, body) => jsonReaderOf(model, shapeName)(withoutLocated(shape, parseJsonBody(body))) as Record<string, unknown>,
   readPayload: (model, shapeName, body) => jsonReaderOf(model, shapeName)(parseJsonBody(body)),
   writeMembers: (model, shapeName, _shape, body) => Buffer.from(jsonWriterOf(model, shapeName)(body), 'utf8'),
-  writePayload: (model, _member, shapeName, value) => Buffer.from(jsonWriterOf(model, shapeName)(value), 'utf8'),
+  writePayload: (model, _member, ref, value) => Buffer.from(jsonWriterOf(model, ref.shape)(value), 'utf8'),
   contentType: 'application/json',
 };
 
@@ -119,7 +119,7 @@ export class RestCodec implements ProtocolCodec {
     const payloadShape = shapeOf(model, payload.ref.shape);
     if (payloadShape.type === 'blob') return { contentType: 'application/octet-stream', body: isAsyncIterable(value) ? value : toBuffer(value) };
     if (payloadShape.type === 'string') return { contentType: 'text/plain', body: toBuffer(value) };
-    return { contentType: this.body.contentType, body: this.body.writePayload(model, payload.name, payload.ref.shape, value) };
+    return { contentType: this.body.contentType, body: this.body.writePayload(model, payload.name, payload.ref, value) };
   }
 
   encodeError(_model: ServiceModel, err: AwsError, requestId: string): HttpAnswer {

@@ -101,7 +101,7 @@ const parser = new XMLParser({
   // Object keys may begin or end with spaces; XML whitespace between elements is simply not read.
   trimValues: false,
   alwaysCreateTextNode: true,
-  isArray: () => true,
+  isArray: (_name: string, _path: unknown, _leaf: boolean, isAttribute: boolean) => !isAttribute,
   ignoreDeclaration: true,
   ignorePiTags: true,
 });
