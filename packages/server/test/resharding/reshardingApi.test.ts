@@ -22,8 +22,11 @@ import {
   type Shard,
   type ShardFilter,
 } from '@aws-sdk/client-kinesis';
-import { kinesisClient, uniqueName, waitForStatus } from '../helpers/clients.js';
-import { startServer, type TestServer } from '../helpers/server.js';
+import { uniqueName, waitForStatus } from '../helpers/clients.js';
+import { startNode, type TestNode } from '../helpers/fixture.js';
+import type { ManualClock } from '../../src/core/clock.js';
+
+const HOUR_MS = 3_600_000;
 import {
   assertLineage,
   drainShard,
@@ -76,11 +79,11 @@ const ids = (shards: Shard[]) => shards.map((shard) => shard.ShardId!);
 const range = (shard: Shard) => [startOf(shard), endOf(shard)];
 
 describe('resharding with an instant UPDATING status', () => {
-  let server: TestServer;
+  let server: TestNode;
   let client: KinesisClient;
   before(async () => {
-    server = await startServer();
-    client = kinesisClient(server.url);
+    server = await startNode();
+    client = server.kinesis;
   });
   after(async () => {
     client?.destroy();
@@ -554,11 +557,12 @@ describe('resharding with an instant UPDATING status', () => {
 });
 
 describe('resharding with a timed UPDATING status', () => {
-  let server: TestServer;
+  let server: TestNode<ManualClock>;
   let client: KinesisClient;
   before(async () => {
-    server = await startServer({ args: ['--update-stream-ms', '400'] });
-    client = kinesisClient(server.url);
+    // On a manual clock: a reshard stays UPDATING until the test moves time on by 400 ms.
+    server = await startNode({ clock: 'manual', engine: { updateStreamMs: 400 } });
+    client = server.kinesis;
   });
   after(async () => {
     client?.destroy();
@@ -601,6 +605,7 @@ describe('resharding with a timed UPDATING status', () => {
     assert.equal(put.ShardId, shardId(0), 'a record written while UPDATING goes to the shard being split');
     await refusesReshards(name);
 
+    await server.clock.advance(400);
     await waitForStatus(client, name, 'ACTIVE');
     const shards = await listShards(client, name);
     assertLineage(shards);
@@ -617,6 +622,7 @@ describe('resharding with a timed UPDATING status', () => {
     assert.equal((await statusOf(name)).StreamStatus, 'UPDATING');
     assert.equal((await statusOf(name)).OpenShardCount, 2);
     await refusesReshards(name);
+    await server.clock.advance(400);
     await waitForStatus(client, name, 'ACTIVE');
     assert.equal((await statusOf(name)).OpenShardCount, 1);
 
@@ -630,6 +636,7 @@ describe('resharding with a timed UPDATING status', () => {
       'ResourceInUseException',
       notActive(name),
     );
+    await server.clock.advance(400);
     await waitForStatus(client, name, 'ACTIVE');
     assert.equal((await statusOf(name)).OpenShardCount, 2);
     assertLineage(await listShards(client, name));
@@ -637,11 +644,11 @@ describe('resharding with a timed UPDATING status', () => {
 });
 
 describe('resharding against the shard limit', () => {
-  let server: TestServer;
+  let server: TestNode;
   let client: KinesisClient;
   before(async () => {
-    server = await startServer({ args: ['--shard-limit', '6'] });
-    client = kinesisClient(server.url);
+    server = await startNode({ engine: { shardLimit: 6 } });
+    client = server.kinesis;
   });
   after(async () => {
     client?.destroy();
@@ -694,12 +701,12 @@ describe('resharding against the shard limit', () => {
 });
 
 describe('closed shards and retention', () => {
-  let server: TestServer;
+  let server: TestNode<ManualClock>;
   let client: KinesisClient;
-  // A retention hour of 100 ms: the 24-hour minimum retention passes in 2.4 s.
+  // On a manual clock: the 24-hour minimum retention passes when the test moves time on.
   before(async () => {
-    server = await startServer({ args: ['--retention-hour-ms', '100'] });
-    client = kinesisClient(server.url);
+    server = await startNode({ clock: 'manual' });
+    client = server.kinesis;
   });
   after(async () => {
     client?.destroy();
@@ -711,13 +718,13 @@ describe('closed shards and retention', () => {
     await putKeys(client, name, [1n, HALF, MAX_HASH_KEY], 'old');
     await client.send(new SplitShardCommand({ StreamName: name, ShardToSplit: shardId(0), NewStartingHashKey: HALF.toString() }));
     await waitForStatus(client, name, 'ACTIVE');
-    const closedAt = Date.now();
     assert.deepEqual(ids(await listShards(client, name)), [0, 1, 2].map(shardId));
     const lineage = await readByLineage(client, name);
     assert.deepEqual(lineage.records.map((r) => r.data), ['old-0', 'old-1', 'old-2']);
-    assert.ok(Date.now() - closedAt < 2000, 'the machine was too slow to check the closed shard before it expired');
-
-    await sleep(2400 + 300 - (Date.now() - closedAt));
+    // An hour before the retention ends the closed shard is still there; a minute after, gone.
+    await server.clock.advance(23 * HOUR_MS);
+    assert.deepEqual(ids(await listShards(client, name)), [0, 1, 2].map(shardId));
+    await server.clock.advance(HOUR_MS + 60_000);
     assert.deepEqual(ids(await listShards(client, name)), [1, 2].map(shardId));
     const described = (await client.send(new DescribeStreamCommand({ StreamName: name }))).StreamDescription!;
     assert.deepEqual(ids(described.Shards!), [1, 2].map(shardId));

@@ -2,14 +2,17 @@
  * The 2 -> 4 -> 3 resharding run through boto3: `fixtures/reshard_2_4_3.py` writes records
  * before, during (UPDATING) and after each UpdateShardCount, reads everything back parents first
  * following ChildShards, and prints the counts per shard, which this test checks and shows.
+ * The node runs on a manual clock: UPDATING lasts until the script, done with its writes during
+ * it, prints `WAIT ACTIVE`, and the test moves time on.
  */
 import { strict as assert } from 'node:assert';
-import { execFile } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import type { KinesisClient } from '@aws-sdk/client-kinesis';
-import { awsEnv, kinesisClient, uniqueName } from '../helpers/clients.js';
-import { startServer, type TestServer } from '../helpers/server.js';
+import { awsEnv, uniqueName } from '../helpers/clients.js';
+import type { ManualClock } from '../../src/core/clock.js';
+import { startNode, type TestNode } from '../helpers/fixture.js';
 import { assertLineage, endOf, evenRanges, isClosed, listShards, startOf } from './lineage.js';
 
 /** The script stays in the source tree: from dist/test/resharding/ back to test/resharding/fixtures/. */
@@ -26,12 +29,11 @@ interface Result {
 }
 
 describe('resharding through boto3', () => {
-  let server: TestServer;
+  let server: TestNode<ManualClock>;
   let client: KinesisClient;
   before(async () => {
-    // UPDATING lasts long enough for the script's writes during each step to land while it lasts.
-    server = await startServer({ args: ['--update-stream-ms', '1000'] });
-    client = kinesisClient(server.url);
+    server = await startNode({ clock: 'manual', engine: { updateStreamMs: 1000 } });
+    client = server.kinesis;
   });
   after(async () => {
     client?.destroy();
@@ -41,14 +43,25 @@ describe('resharding through boto3', () => {
   it('a stream goes 2 -> 4 -> 3 shards with writes throughout, and every record is read back by lineage', { timeout: 120_000 }, async () => {
     const name = uniqueName('boto3-reshard');
     const stdout = await new Promise<string>((resolve, reject) => {
-      execFile('python3', [SCRIPT, server.url, name], { env: awsEnv(), timeout: 90_000 }, (err, out, errOut) =>
-        err ? reject(new Error(`${err.message}\n${out}\n${errOut}`)) : resolve(out),
+      const child = spawn('python3', [SCRIPT, server.url, name], { env: awsEnv(), timeout: 90_000 });
+      let out = '';
+      let errOut = '';
+      let seen = 0;
+      child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+        out += chunk;
+        const waits = out.split('\n').filter((l) => l === 'WAIT ACTIVE').length;
+        for (; seen < waits; seen++) void server.clock.advance(1000);
+      });
+      child.stderr.setEncoding('utf8').on('data', (chunk: string) => (errOut += chunk));
+      child.once('error', reject);
+      child.once('close', (code, signal) =>
+        code === 0 ? resolve(out) : reject(new Error(`python3 exited with ${code ?? signal}\n${out}\n${errOut}`)),
       );
     });
     const line = stdout.split('\n').find((l) => l.startsWith('RESULT '));
     assert.ok(line, `no RESULT line in:\n${stdout}`);
     const result = JSON.parse(line.slice('RESULT '.length)) as Result;
-    process.stdout.write(stdout.split('\n').filter((l) => l && !l.startsWith('RESULT ')).map((l) => `# ${l}\n`).join(''));
+    process.stdout.write(stdout.split('\n').filter((l) => l && !l.startsWith('RESULT ') && !l.startsWith('WAIT ')).map((l) => `# ${l}\n`).join(''));
 
     assert.equal(result.written, 500);
     assert.equal(result.read, result.written);
