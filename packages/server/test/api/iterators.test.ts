@@ -10,6 +10,7 @@ import {
   DeleteStreamCommand,
   GetRecordsCommand,
   GetShardIteratorCommand,
+  ListShardsCommand,
   ListStreamsCommand,
   PutRecordCommand,
   PutRecordsCommand,
@@ -17,8 +18,9 @@ import {
   type KinesisClient,
   type ShardIteratorType,
 } from '@aws-sdk/client-kinesis';
-import { startServer, type TestServer } from '../helpers/server.js';
-import { kinesisClient, uniqueName } from '../helpers/clients.js';
+import type { ManualClock } from '../../src/core/clock.js';
+import { startNode, type TestNode } from '../helpers/fixture.js';
+import { uniqueName } from '../helpers/clients.js';
 import { ACCOUNT, createActiveStream, eventually, readShard, rejects, text } from '../helpers/api.js';
 
 const SHARD0 = 'shardId-000000000000';
@@ -30,12 +32,12 @@ async function clockPast(ms: number): Promise<void> {
 }
 
 describe('GetShardIterator and GetRecords', () => {
-  let server: TestServer;
+  let server: TestNode;
   let kinesis: KinesisClient;
 
   before(async () => {
-    server = await startServer();
-    kinesis = kinesisClient(server.url);
+    server = await startNode();
+    kinesis = server.kinesis;
   });
   after(async () => {
     kinesis?.destroy();
@@ -337,5 +339,50 @@ describe('GetShardIterator and GetRecords', () => {
     });
     const fresh = await readShard(kinesis, name, SHARD0);
     assert.deepEqual(fresh.map((r) => text(r.Data)), ['new']);
+  });
+});
+
+describe('expiry on a manual clock', () => {
+  let node: TestNode<ManualClock>;
+  before(async () => {
+    node = await startNode({ clock: 'manual' });
+  });
+  after(async () => {
+    await node?.dispose();
+  });
+
+  it('a shard iterator is good for five minutes, then ExpiredIteratorException', async () => {
+    const name = uniqueName('expiry');
+    await createActiveStream(node.kinesis, { StreamName: name, ShardCount: 1 });
+    const { ShardIterator } = await node.kinesis.send(
+      new GetShardIteratorCommand({ StreamName: name, ShardId: 'shardId-000000000000', ShardIteratorType: 'TRIM_HORIZON' }),
+    );
+    await node.clock.advance(300_000);
+    const fresh = await node.kinesis.send(new GetRecordsCommand({ ShardIterator }));
+    assert.deepEqual(fresh.Records, []);
+    await node.clock.advance(1);
+    await rejects(node.kinesis.send(new GetRecordsCommand({ ShardIterator })), {
+      name: 'ExpiredIteratorException',
+      message: /^Iterator expired\. The iterator was created at time .+ while right now it is .+ which is further in the future than the tolerated delay of 300000 milliseconds\.$/,
+      status: 400,
+    });
+    // The iterator GetRecords handed out with the last good answer starts its own five minutes.
+    const next = await node.kinesis.send(new GetRecordsCommand({ ShardIterator: fresh.NextShardIterator }));
+    assert.deepEqual(next.Records, []);
+  });
+
+  it('a ListShards NextToken is good for five minutes, then ExpiredNextTokenException', async () => {
+    const name = uniqueName('token');
+    await createActiveStream(node.kinesis, { StreamName: name, ShardCount: 3 });
+    const first = await node.kinesis.send(new ListShardsCommand({ StreamName: name, MaxResults: 1 }));
+    assert.ok(first.NextToken);
+    await node.clock.advance(300_000);
+    const second = await node.kinesis.send(new ListShardsCommand({ NextToken: first.NextToken, MaxResults: 1 }));
+    assert.equal(second.Shards!.length, 1);
+    await node.clock.advance(1);
+    await rejects(node.kinesis.send(new ListShardsCommand({ NextToken: first.NextToken })), {
+      name: 'ExpiredNextTokenException',
+      message: `The timestamp in the NextToken has expired: ${first.NextToken}`,
+    });
   });
 });

@@ -8,13 +8,13 @@ import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import type { KinesisClient } from '@aws-sdk/client-kinesis';
 import { createActiveStream, readShard } from '../helpers/api.js';
-import { kinesisClient, uniqueName } from '../helpers/clients.js';
-import { startServer, type TestServer } from '../helpers/server.js';
+import { uniqueName } from '../helpers/clients.js';
+import { startNode, type TestNode } from '../helpers/fixture.js';
 
 const BIG_BODY_BYTES = 64 * 1024; // OFF_THREAD_MIN_BODY_BYTES: bodies from here on go to a worker
 
 interface Node {
-  server: TestServer;
+  server: TestNode;
   client: KinesisClient;
 }
 
@@ -49,9 +49,9 @@ describe('PutRecords decoded on worker threads', () => {
   let inline: Node;
 
   before(async () => {
-    const [a, b] = await Promise.all([startServer({ args: ['--decode-threads', '2'] }), startServer({ args: ['--decode-threads', '0'] })]);
-    threaded = { server: a, client: kinesisClient(a.url) };
-    inline = { server: b, client: kinesisClient(b.url) };
+    const [a, b] = await Promise.all([startNode({ decodeThreads: 2 }), startNode({ decodeThreads: 0 })]);
+    threaded = { server: a, client: a.kinesis };
+    inline = { server: b, client: b.kinesis };
     await Promise.all([threaded, inline].map((node) => createActiveStream(node.client, { StreamName: streamName, ShardCount: 1 })));
   });
   after(async () => {

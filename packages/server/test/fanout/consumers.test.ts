@@ -5,7 +5,6 @@
  * DeleteStream with and without EnforceConsumerDeletion, ConsumerCount, tags on consumer ARNs.
  */
 import { strict as assert } from 'node:assert';
-import { rmSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import {
   DeleteStreamCommand,
@@ -20,17 +19,18 @@ import {
   UntagResourceCommand,
   type KinesisClient,
 } from '@aws-sdk/client-kinesis';
-import { kinesisClient, uniqueName } from '../helpers/clients.js';
+import { uniqueName } from '../helpers/clients.js';
 import { ACCOUNT, createActiveStream, eventually, rejects } from '../helpers/api.js';
-import type { TestServer } from '../helpers/server.js';
-import { activeConsumer, startFanoutServer } from './helpers.js';
+import type { ManualClock } from '../../src/core/clock.js';
+import { startNode, type TestNode } from '../helpers/fixture.js';
+import { activeConsumer } from './helpers.js';
 
 describe('stream consumers (instant transitions)', () => {
-  let server: TestServer;
+  let server: TestNode;
   let kinesis: KinesisClient;
   before(async () => {
-    server = await startFanoutServer();
-    kinesis = kinesisClient(server.url);
+    server = await startNode();
+    kinesis = server.kinesis;
   });
   after(async () => {
     kinesis?.destroy();
@@ -196,16 +196,15 @@ describe('stream consumers (instant transitions)', () => {
 });
 
 describe('stream consumers (timed transitions)', () => {
-  let server: TestServer;
+  let server: TestNode<ManualClock>;
   let kinesis: KinesisClient;
   before(async () => {
-    server = await startFanoutServer(['--register-consumer-ms', '400', '--deregister-consumer-ms', '400']);
-    kinesis = kinesisClient(server.url);
+    // On a manual clock: consumers stay CREATING and DELETING until the test moves time on.
+    server = await startNode({ clock: 'manual', engine: { registerConsumerMs: 400, deregisterConsumerMs: 400 } });
+    kinesis = server.kinesis;
   });
   after(async () => {
-    kinesis?.destroy();
     await server?.dispose();
-    if (server) rmSync(server.dataDir, { recursive: true, force: true }); // restarted on its directory
   });
 
   const statusOf = async (arn: string) =>
@@ -216,7 +215,10 @@ describe('stream consumers (timed transitions)', () => {
     const { Consumer } = await kinesis.send(new RegisterStreamConsumerCommand({ StreamARN: streamArn, ConsumerName: 'slow' }));
     assert.equal(Consumer!.ConsumerStatus, 'CREATING');
     assert.equal(await statusOf(Consumer!.ConsumerARN!), 'CREATING');
-    await eventually(async () => ((await statusOf(Consumer!.ConsumerARN!)) === 'ACTIVE' ? true : undefined), 'ACTIVE');
+    await server.clock.advance(399);
+    assert.equal(await statusOf(Consumer!.ConsumerARN!), 'CREATING');
+    await server.clock.advance(1);
+    assert.equal(await statusOf(Consumer!.ConsumerARN!), 'ACTIVE');
     await kinesis.send(new DeregisterStreamConsumerCommand({ ConsumerARN: Consumer!.ConsumerARN }));
     assert.equal(await statusOf(Consumer!.ConsumerARN!), 'DELETING');
     const listed = await kinesis.send(new ListStreamConsumersCommand({ StreamARN: streamArn }));
@@ -224,6 +226,7 @@ describe('stream consumers (timed transitions)', () => {
     await rejects(kinesis.send(new RegisterStreamConsumerCommand({ StreamARN: streamArn, ConsumerName: 'slow' })), {
       name: 'ResourceInUseException',
     });
+    await server.clock.advance(400);
     await eventually(async () => {
       try {
         await statusOf(Consumer!.ConsumerARN!);
@@ -237,15 +240,15 @@ describe('stream consumers (timed transitions)', () => {
   it('keeps consumers across a restart, and finishes a transition begun before it', async () => {
     const name = uniqueName('cons');
     const streamArn = await createActiveStream(kinesis, { StreamName: name, ShardCount: 1 });
-    const kept = await activeConsumer(kinesis, streamArn, 'kept');
+    const kept = await activeConsumer(kinesis, streamArn, 'kept', server.clock);
     const { Consumer } = await kinesis.send(new RegisterStreamConsumerCommand({ StreamARN: streamArn, ConsumerName: 'new' }));
     assert.equal(Consumer!.ConsumerStatus, 'CREATING');
-    kinesis.destroy();
-    await server.stop();
-    server = await startFanoutServer(['--register-consumer-ms', '400', '--deregister-consumer-ms', '400'], server.dataDir);
-    kinesis = kinesisClient(server.url);
+    server = await server.restart();
+    kinesis = server.kinesis;
     assert.equal(await statusOf(kept), 'ACTIVE');
-    await eventually(async () => ((await statusOf(Consumer!.ConsumerARN!)) === 'ACTIVE' ? true : undefined), 'ACTIVE after the restart');
+    assert.equal(await statusOf(Consumer!.ConsumerARN!), 'CREATING', 'still CREATING after the restart');
+    await server.clock.advance(400);
+    assert.equal(await statusOf(Consumer!.ConsumerARN!), 'ACTIVE', 'ACTIVE after the restart');
     const summary = await kinesis.send(new DescribeStreamSummaryCommand({ StreamName: name }));
     assert.equal(summary.StreamDescriptionSummary!.ConsumerCount, 2);
   });
@@ -257,6 +260,7 @@ describe('stream consumers (timed transitions)', () => {
       name: 'LimitExceededException',
       message: /5 consumers in CREATING status/,
     });
+    await server.clock.advance(400);
     await eventually(async () => {
       const { Consumers } = await kinesis.send(new ListStreamConsumersCommand({ StreamARN: streamArn }));
       return Consumers!.every((c) => c.ConsumerStatus === 'ACTIVE') ? true : undefined;

@@ -14,19 +14,20 @@ import {
   SubscribeToShardCommand,
   type KinesisClient,
 } from '@aws-sdk/client-kinesis';
-import { kinesisClient, uniqueName } from '../helpers/clients.js';
-import { assertIncreasing, createActiveStream, rejects } from '../helpers/api.js';
-import type { TestServer } from '../helpers/server.js';
-import { activeConsumer, collect, dataOf, numbered, putNumbered, sleep, startFanoutServer } from './helpers.js';
+import { uniqueName } from '../helpers/clients.js';
+import { assertIncreasing, createActiveStream, eventually, rejects } from '../helpers/api.js';
+import type { ManualClock } from '../../src/core/clock.js';
+import { startNode, type TestNode } from '../helpers/fixture.js';
+import { activeConsumer, collect, dataOf, numbered, putNumbered, sleep } from './helpers.js';
 
 const SHARD = 'shardId-000000000000';
 
 describe('SubscribeToShard through SDK v3', () => {
-  let server: TestServer;
+  let server: TestNode;
   let kinesis: KinesisClient;
   before(async () => {
-    server = await startFanoutServer();
-    kinesis = kinesisClient(server.url);
+    server = await startNode();
+    kinesis = server.kinesis;
   });
   after(async () => {
     kinesis?.destroy();
@@ -183,11 +184,12 @@ describe('SubscribeToShard through SDK v3', () => {
 });
 
 describe('SubscribeToShard lifetime and takeover', () => {
-  let server: TestServer;
+  let server: TestNode<ManualClock>;
   let kinesis: KinesisClient;
   before(async () => {
-    server = await startFanoutServer(['--subscription-ms', '1500', '--register-consumer-ms', '300']);
-    kinesis = kinesisClient(server.url);
+    // On a manual clock: a subscription lasts until the test moves time on by 1.5 s.
+    server = await startNode({ clock: 'manual', engine: { subscriptionMs: 1500, registerConsumerMs: 300 } });
+    kinesis = server.kinesis;
   });
   after(async () => {
     kinesis?.destroy();
@@ -197,15 +199,22 @@ describe('SubscribeToShard lifetime and takeover', () => {
   it('ends a subscription cleanly when its lifetime is over', async () => {
     const name = uniqueName('life');
     const streamArn = await createActiveStream(kinesis, { StreamName: name, ShardCount: 1 });
-    const consumerArn = await activeConsumer(kinesis, streamArn, 'app');
+    const consumerArn = await activeConsumer(kinesis, streamArn, 'app', server.clock);
     await putNumbered(kinesis, name, 3);
-    const started = Date.now();
-    const got = await collect(kinesis, { ConsumerARN: consumerArn, ShardId: SHARD, StartingPosition: { Type: 'TRIM_HORIZON' } });
-    const elapsed = Date.now() - started;
+    let received = 0;
+    const collecting = collect(
+      kinesis,
+      { ConsumerARN: consumerArn, ShardId: SHARD, StartingPosition: { Type: 'TRIM_HORIZON' } },
+      { onEvent: (event) => void (received += event.Records?.length ?? 0) },
+    );
+    await eventually(async () => (received === 3 ? true : undefined), 'the three records');
+    await server.clock.advance(1499);
+    assert.equal(server.engine.fanout.activeCount, 1, 'still subscribed just before the lifetime ends');
+    await server.clock.advance(1);
+    const got = await collecting;
     assert.equal(got.error, undefined, String(got.error));
     assert.ok(got.endedByServer, 'the server ended the stream');
     assert.deepEqual(dataOf(got.records), numbered(3));
-    assert.ok(elapsed >= 1400 && elapsed < 5000, `lasted ${elapsed} ms`);
   });
 
   it('refuses a consumer that is not ACTIVE yet', async () => {
@@ -218,21 +227,22 @@ describe('SubscribeToShard lifetime and takeover', () => {
   });
 
   it('refuses a second subscription within 5 seconds, then lets it take over', { timeout: 30_000 }, async () => {
-    const server2 = await startFanoutServer(['--subscription-ms', '60000']);
-    const client = kinesisClient(server2.url);
+    const server2 = await startNode({ clock: 'manual', engine: { subscriptionMs: 60_000 } });
+    const client = server2.kinesis;
     try {
       const name = uniqueName('take');
       const streamArn = await createActiveStream(client, { StreamName: name, ShardCount: 1 });
-      const consumerArn = await activeConsumer(client, streamArn, 'app');
+      const consumerArn = await activeConsumer(client, streamArn, 'app', server2.clock);
       await putNumbered(client, name, 1);
       const input = { ConsumerARN: consumerArn, ShardId: SHARD, StartingPosition: { Type: 'TRIM_HORIZON' as const } };
       const first = collect(client, input, { timeoutMs: 20_000 });
-      await sleep(300);
+      await eventually(async () => (server2.engine.fanout.activeCount === 1 ? true : undefined), 'the first subscription');
+      await server2.clock.advance(300);
       await rejects(client.send(new SubscribeToShardCommand(input)), {
         name: 'ResourceInUseException',
         message: /^Another active subscription exists for this consumer: \d{12}:take-.*:shardId-000000000000:app$/,
       });
-      await sleep(5000);
+      await server2.clock.advance(5000);
       const second = await collect(client, input, { until: (c) => c.records.length >= 1 });
       assert.equal(second.error, undefined, String(second.error));
       assert.deepEqual(dataOf(second.records), ['r-0']);
@@ -240,7 +250,6 @@ describe('SubscribeToShard lifetime and takeover', () => {
       assert.equal(old.error?.name, 'ResourceInUseException', 'the old subscription ends with ResourceInUseException');
       assert.deepEqual(dataOf(old.records), ['r-0']);
     } finally {
-      client.destroy();
       await server2.dispose();
     }
   });
