@@ -8,7 +8,7 @@ import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { after, before, describe, it } from 'node:test';
-import { startServer, type TestServer } from '../helpers/server.js';
+import { startNode, type TestNode } from '../helpers/fixture.js';
 import { awsEnv, uniqueName } from '../helpers/clients.js';
 import { ACCOUNT, assertIncreasing } from '../helpers/api.js';
 
@@ -30,10 +30,10 @@ interface ScenarioOutput {
 }
 
 describe('boto3', () => {
-  let server: TestServer;
+  let server: TestNode;
 
   before(async () => {
-    server = await startServer();
+    server = await startNode();
   });
   after(async () => {
     await server?.dispose();

@@ -7,7 +7,7 @@ import { strict as assert } from 'node:assert';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { Decoder, encode } from 'cbor-x';
-import { startServer, type TestServer } from '../helpers/server.js';
+import { startNode, type TestNode } from '../helpers/fixture.js';
 import { uniqueName } from '../helpers/clients.js';
 import { ACCOUNT } from '../helpers/api.js';
 import { CborFloat, CborTag, IndefiniteMap, decodeCbor, encodeCbor, epochMillis, type CborValue } from '../helpers/cbor.js';
@@ -30,10 +30,10 @@ function millisOf(value: CborValue, what: string): number {
 }
 
 describe('CBOR 1.1 over HTTP', () => {
-  let server: TestServer;
+  let server: TestNode;
 
   before(async () => {
-    server = await startServer();
+    server = await startNode();
   });
   after(async () => {
     await server?.dispose();

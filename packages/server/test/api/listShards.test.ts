@@ -12,8 +12,8 @@ import {
   type KinesisClient,
   type ListShardsCommandInput,
 } from '@aws-sdk/client-kinesis';
-import { startServer, type TestServer } from '../helpers/server.js';
-import { kinesisClient, uniqueName, waitForStatus } from '../helpers/clients.js';
+import { startNode, type TestNode } from '../helpers/fixture.js';
+import { uniqueName, waitForStatus } from '../helpers/clients.js';
 import { ACCOUNT, createActiveStream, rejects } from '../helpers/api.js';
 
 const id = (n: number) => `shardId-${String(n).padStart(12, '0')}`;
@@ -24,7 +24,7 @@ async function clockPast(ms: number): Promise<void> {
 }
 
 describe('ListShards', () => {
-  let server: TestServer;
+  let server: TestNode;
   let kinesis: KinesisClient;
   let name: string;
   let createdAt: Date;
@@ -36,8 +36,8 @@ describe('ListShards', () => {
     ((await kinesis.send(new ListShardsCommand(input))).Shards ?? []).map((s) => s.ShardId);
 
   before(async () => {
-    server = await startServer();
-    kinesis = kinesisClient(server.url);
+    server = await startNode();
+    kinesis = server.kinesis;
     // Two shards; shard 0 is then split into shards 2 and 3.
     name = uniqueName('shards');
     await createActiveStream(kinesis, { StreamName: name, ShardCount: 2 });

@@ -15,8 +15,8 @@ import {
   type PutRecordsRequestEntry,
   type Shard,
 } from '@aws-sdk/client-kinesis';
-import { startServer, type TestServer } from '../helpers/server.js';
-import { kinesisClient, uniqueName } from '../helpers/clients.js';
+import { startNode, type TestNode } from '../helpers/fixture.js';
+import { uniqueName } from '../helpers/clients.js';
 import {
   ACCOUNT,
   MAX_HASH_KEY,
@@ -32,14 +32,14 @@ import {
 const MiB = 1024 * 1024;
 
 describe('PutRecord and PutRecords', () => {
-  let server: TestServer;
+  let server: TestNode;
   let kinesis: KinesisClient;
   let name: string;
   let shards: Shard[];
 
   before(async () => {
-    server = await startServer();
-    kinesis = kinesisClient(server.url);
+    server = await startNode();
+    kinesis = server.kinesis;
     name = uniqueName('records');
     await createActiveStream(kinesis, { StreamName: name, ShardCount: 4 });
     shards = (await kinesis.send(new ListShardsCommand({ StreamName: name }))).Shards!;

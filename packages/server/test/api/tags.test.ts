@@ -18,17 +18,17 @@ import {
   UntagResourceCommand,
   type KinesisClient,
 } from '@aws-sdk/client-kinesis';
-import { startServer, type TestServer } from '../helpers/server.js';
-import { kinesisClient, uniqueName } from '../helpers/clients.js';
+import { startNode, type TestNode } from '../helpers/fixture.js';
+import { uniqueName } from '../helpers/clients.js';
 import { ACCOUNT, createActiveStream, rejects } from '../helpers/api.js';
 
 describe('tags and resource policies', () => {
-  let server: TestServer;
+  let server: TestNode;
   let kinesis: KinesisClient;
 
   before(async () => {
-    server = await startServer();
-    kinesis = kinesisClient(server.url);
+    server = await startNode();
+    kinesis = server.kinesis;
   });
   after(async () => {
     kinesis?.destroy();

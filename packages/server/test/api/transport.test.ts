@@ -8,8 +8,8 @@ import { request as httpRequest } from 'node:http';
 import { after, before, describe, it } from 'node:test';
 import { GetRecordsCommand, GetShardIteratorCommand, ListStreamsCommand, PutRecordsCommand, type KinesisClient } from '@aws-sdk/client-kinesis';
 import { createActiveStream } from '../helpers/api.js';
-import { startServer, type TestServer } from '../helpers/server.js';
-import { kinesisClient, uniqueName } from '../helpers/clients.js';
+import { startNode, type TestNode } from '../helpers/fixture.js';
+import { uniqueName } from '../helpers/clients.js';
 
 const JSON_TYPE = 'application/x-amz-json-1.1';
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
@@ -21,10 +21,10 @@ async function trimHorizonIterator(sdk: KinesisClient, streamName: string, shard
 }
 
 describe('HTTP transport', () => {
-  let server: TestServer;
+  let server: TestNode;
 
   before(async () => {
-    server = await startServer();
+    server = await startNode();
   });
   after(async () => {
     await server?.dispose();
@@ -214,7 +214,7 @@ describe('HTTP transport', () => {
       assert.equal(answer.status, 200, `declared length ${declare}: ${answer.text}`);
       assert.match(answer.text, /"SequenceNumber":"\d+"/);
     }
-    const sdk: KinesisClient = kinesisClient(server.url);
+    const sdk: KinesisClient = server.kinesis;
     try {
       const iterator = await trimHorizonIterator(sdk, name, 0);
       const records = (await sdk.send(new GetRecordsCommand({ ShardIterator: iterator }))).Records!;
@@ -236,8 +236,8 @@ describe('HTTP transport', () => {
       headers: { authorization },
     });
     assert.equal(created.status, 200);
-    const central: KinesisClient = kinesisClient(server.url, 'eu-central-1');
-    const east: KinesisClient = kinesisClient(server.url, 'us-east-1');
+    const central: KinesisClient = server.kinesisIn('eu-central-1');
+    const east: KinesisClient = server.kinesisIn('us-east-1');
     try {
       assert.ok((await central.send(new ListStreamsCommand({}))).StreamNames!.includes(name));
       assert.ok(!(await east.send(new ListStreamsCommand({}))).StreamNames!.includes(name));
@@ -256,7 +256,7 @@ describe('HTTP transport', () => {
     const name = uniqueName('big-answers');
     const shards = 4;
     const perShard = 6;
-    const sdk: KinesisClient = kinesisClient(server.url);
+    const sdk: KinesisClient = server.kinesis;
     try {
       await createActiveStream(sdk, { StreamName: name, ShardCount: shards });
       const dataOf = (shard: number, i: number) => Buffer.alloc(300_000, `shard ${shard} record ${i};`);
@@ -293,7 +293,7 @@ describe('HTTP transport', () => {
     // A client that reads slowly leaves most of its answer in the server's hands (more than the
     // socket buffers hold); the answers written meanwhile must not reuse that memory.
     const name = uniqueName('slow-reader');
-    const sdk: KinesisClient = kinesisClient(server.url);
+    const sdk: KinesisClient = server.kinesis;
     try {
       await createActiveStream(sdk, { StreamName: name, ShardCount: 2 });
       const upper = (2n ** 127n).toString();
