@@ -28,7 +28,9 @@ function version(): string {
 function probeAddress(host: string, port: number): Promise<void> {
   return new Promise((resolve, reject) => {
     const probe = createServer();
-    probe.once('error', (err) => reject(new StartError(describeListenError(err, host, port) ?? `cannot listen on ${host}:${port}: ${err.message}`)));
+    probe.once('error', (err) =>
+      reject(new StartError(describeListenError(err, host, port) ?? `cannot listen on ${host}:${port}: ${err.message}`)),
+    );
     probe.listen({ port, host, exclusive: true }, () => probe.close(() => resolve()));
   });
 }

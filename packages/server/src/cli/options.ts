@@ -86,10 +86,17 @@ export const OPTIONS: readonly Option[] = [
       "here: the cores beside the event loop's, up to 2; 0 decodes on the event loop)",
     ],
   },
-  { kind: 'string', name: 'account', arg: '<id>', help: [`the 12-digit account id streams belong to (default ${DEFAULT_ENGINE_OPTIONS.account})`] },
+  {
+    kind: 'string',
+    name: 'account',
+    arg: '<id>',
+    help: [`the 12-digit account id streams belong to (default ${DEFAULT_ENGINE_OPTIONS.account})`],
+  },
   ms('create-stream-ms', 'createStreamMs', [`how long a new stream stays CREATING (default ${DEFAULT_ENGINE_OPTIONS.createStreamMs})`]),
   ms('delete-stream-ms', 'deleteStreamMs', [`how long a deleted stream stays DELETING (default ${DEFAULT_ENGINE_OPTIONS.deleteStreamMs})`]),
-  ms('update-stream-ms', 'updateStreamMs', [`how long an updated stream stays UPDATING (default ${DEFAULT_ENGINE_OPTIONS.updateStreamMs})`]),
+  ms('update-stream-ms', 'updateStreamMs', [
+    `how long an updated stream stays UPDATING (default ${DEFAULT_ENGINE_OPTIONS.updateStreamMs})`,
+  ]),
   {
     kind: 'integer',
     name: 'shard-limit',
@@ -99,7 +106,12 @@ export const OPTIONS: readonly Option[] = [
     engine: 'shardLimit',
     help: [`open shards allowed per account and region (default ${DEFAULT_ENGINE_OPTIONS.shardLimit})`],
   },
-  ms('retention-hour-ms', 'retentionHourMs', [`length of a retention hour, to test retention quickly (default ${DEFAULT_ENGINE_OPTIONS.retentionHourMs})`], 1),
+  ms(
+    'retention-hour-ms',
+    'retentionHourMs',
+    [`length of a retention hour, to test retention quickly (default ${DEFAULT_ENGINE_OPTIONS.retentionHourMs})`],
+    1,
+  ),
   {
     kind: 'choice',
     name: 'limits',
@@ -107,11 +119,27 @@ export const OPTIONS: readonly Option[] = [
     choices: ['none', 'aws'],
     help: [`aws: enforce AWS's per-shard throughput and API call rates (default ${DEFAULT_ENGINE_OPTIONS.limits})`],
   },
-  ms('autoscale-interval-ms', 'autoscaleIntervalMs', [`how often ON_DEMAND streams are checked for hot/cold shards (default ${DEFAULT_ENGINE_OPTIONS.autoscaleIntervalMs})`], 10),
-  ms('autoscale-cooldown-ms', 'autoscaleCooldownMs', [`how long after a split cold shards may be merged back (default ${DEFAULT_ENGINE_OPTIONS.autoscaleCooldownMs})`]),
-  ms('register-consumer-ms', 'registerConsumerMs', [`how long a new enhanced fan-out consumer stays CREATING (default ${DEFAULT_ENGINE_OPTIONS.registerConsumerMs})`]),
-  ms('deregister-consumer-ms', 'deregisterConsumerMs', [`how long a deregistered consumer stays DELETING (default ${DEFAULT_ENGINE_OPTIONS.deregisterConsumerMs})`]),
-  ms('subscription-ms', 'subscriptionMs', [`how long a SubscribeToShard subscription lasts (default ${DEFAULT_ENGINE_OPTIONS.subscriptionMs}, AWS's 5 minutes)`], 1),
+  ms(
+    'autoscale-interval-ms',
+    'autoscaleIntervalMs',
+    [`how often ON_DEMAND streams are checked for hot/cold shards (default ${DEFAULT_ENGINE_OPTIONS.autoscaleIntervalMs})`],
+    10,
+  ),
+  ms('autoscale-cooldown-ms', 'autoscaleCooldownMs', [
+    `how long after a split cold shards may be merged back (default ${DEFAULT_ENGINE_OPTIONS.autoscaleCooldownMs})`,
+  ]),
+  ms('register-consumer-ms', 'registerConsumerMs', [
+    `how long a new enhanced fan-out consumer stays CREATING (default ${DEFAULT_ENGINE_OPTIONS.registerConsumerMs})`,
+  ]),
+  ms('deregister-consumer-ms', 'deregisterConsumerMs', [
+    `how long a deregistered consumer stays DELETING (default ${DEFAULT_ENGINE_OPTIONS.deregisterConsumerMs})`,
+  ]),
+  ms(
+    'subscription-ms',
+    'subscriptionMs',
+    [`how long a SubscribeToShard subscription lasts (default ${DEFAULT_ENGINE_OPTIONS.subscriptionMs}, AWS's 5 minutes)`],
+    1,
+  ),
   { kind: 'flag', name: 'help', short: 'h', help: ['show this help'] },
   { kind: 'flag', name: 'version', help: ['print the version of Freshet'] },
 ];
@@ -164,7 +192,10 @@ export function parseCommandLine(argv: readonly string[]): Command {
   const config = Object.fromEntries(
     OPTIONS.map((option) => [
       option.name,
-      { type: option.kind === 'flag' ? ('boolean' as const) : ('string' as const), ...('short' in option && option.short ? { short: option.short } : {}) },
+      {
+        type: option.kind === 'flag' ? ('boolean' as const) : ('string' as const),
+        ...('short' in option && option.short ? { short: option.short } : {}),
+      },
     ]),
   );
   // strict: false, so that mistakes come back as tokens and are named here in one line

@@ -106,7 +106,10 @@ describe('the npm packages', () => {
       const bin = join(project, 'node_modules/.bin/freshet');
 
       const { stdout: version } = await run(bin, ['--version'], { cwd: project });
-      assert.equal(version, `${(JSON.parse(readFileSync(join(PACKAGES, 'server/package.json'), 'utf8')) as { version: string }).version}\n`);
+      assert.equal(
+        version,
+        `${(JSON.parse(readFileSync(join(PACKAGES, 'server/package.json'), 'utf8')) as { version: string }).version}\n`,
+      );
 
       const dataDir = join(root, 'data');
       server = serve(bin, project, dataDir);

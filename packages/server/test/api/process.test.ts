@@ -97,7 +97,10 @@ describe('the freshet process', () => {
       const client = kinesisClient(again.url);
       try {
         const records = await readShard(client, name, put.ShardId!);
-        assert.deepEqual(records.map((r) => [r.SequenceNumber, text(r.Data)]), [[put.SequenceNumber, 'kept']]);
+        assert.deepEqual(
+          records.map((r) => [r.SequenceNumber, text(r.Data)]),
+          [[put.SequenceNumber, 'kept']],
+        );
       } finally {
         client.destroy();
         assert.equal(await again.stop(), 0);
@@ -199,7 +202,9 @@ describe('the freshet process', () => {
       ];
       const outcomes: Outcome[] = [];
       for (let i = 0; i < cases.length; i += 3) {
-        const batch = cases.slice(i, i + 3).map(([args]) => freshet(args[0] === 'start' ? args : ['serve', '--data-dir', dataDir, ...args]));
+        const batch = cases
+          .slice(i, i + 3)
+          .map(([args]) => freshet(args[0] === 'start' ? args : ['serve', '--data-dir', dataDir, ...args]));
         outcomes.push(...(await Promise.all(batch)));
       }
       cases.forEach(([, message], i) => assertOneLine(outcomes[i]!, 2, message));
@@ -216,14 +221,22 @@ describe('the freshet process', () => {
     try {
       const otherDir = join(parent, 'data');
       const port = await freshet(['serve', '--port', String(server.port), '--data-dir', otherDir]);
-      assertOneLine(port, 1, new RegExp(`^freshet: cannot listen on 127\\.0\\.0\\.1:${server.port}: the port is in use by another program \\(--port <n> picks another, --port 0 a free one\\)$`));
+      assertOneLine(
+        port,
+        1,
+        new RegExp(
+          `^freshet: cannot listen on 127\\.0\\.0\\.1:${server.port}: the port is in use by another program \\(--port <n> picks another, --port 0 a free one\\)$`,
+        ),
+      );
       assert.ok(!existsSync(otherDir), 'a port in use is found before the data directory is created');
 
       const dir = await freshet(['serve', '--port', '0', '--data-dir', server.dataDir]);
       assertOneLine(
         dir,
         1,
-        new RegExp(`^freshet: cannot use the data directory ${server.dataDir.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: it is in use by another Freshet \\(process ${server.child.pid}\\); stop it or pick another --data-dir$`),
+        new RegExp(
+          `^freshet: cannot use the data directory ${server.dataDir.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: it is in use by another Freshet \\(process ${server.child.pid}\\); stop it or pick another --data-dir$`,
+        ),
       );
       // The refused node took nothing from the running one: it still serves, and stops cleanly.
       assert.equal(await listStreams(server.url), 200);
@@ -243,8 +256,16 @@ describe('the freshet process', () => {
     try {
       const file = join(parent, 'a-file');
       writeFileSync(file, 'not a directory');
-      assertOneLine(await freshet(['serve', '--port', '0', '--data-dir', join(file, 'data')]), 1, new RegExp(`^freshet: cannot use the data directory ${file}/data: a part of the path is not a directory$`));
-      assertOneLine(await freshet(['serve', '--port', '0', '--data-dir', file]), 1, new RegExp(`^freshet: cannot use the data directory ${file}: it exists and is not a directory$`));
+      assertOneLine(
+        await freshet(['serve', '--port', '0', '--data-dir', join(file, 'data')]),
+        1,
+        new RegExp(`^freshet: cannot use the data directory ${file}/data: a part of the path is not a directory$`),
+      );
+      assertOneLine(
+        await freshet(['serve', '--port', '0', '--data-dir', file]),
+        1,
+        new RegExp(`^freshet: cannot use the data directory ${file}: it exists and is not a directory$`),
+      );
 
       // A directory the user may not write: root writes anywhere, so as root the node runs as nobody.
       chmodSync(parent, 0o555);

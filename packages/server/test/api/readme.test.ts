@@ -123,7 +123,10 @@ describe('the README', () => {
     for (const [name, defaultValue] of tabled) {
       // A literal default (a number, a word, a path) is the one the help gives.
       if (!/^[\w./]+$/.test(defaultValue)) continue;
-      assert.ok(helped.get(name)!.includes(`default ${defaultValue}`), `--${name}: the help says default ${defaultValue}: ${helped.get(name)}`);
+      assert.ok(
+        helped.get(name)!.includes(`default ${defaultValue}`),
+        `--${name}: the help says default ${defaultValue}: ${helped.get(name)}`,
+      );
     }
   });
 });
