@@ -15,6 +15,8 @@ interface Route {
   operation: string;
   method: string;
   path: RegExp;
+  /** The same template with labels allowed to be empty. */
+  lenient: RegExp;
   labels: string[];
   /** Query keys the requestUri names literally (`?tagging`, `?list-type=2`): value or undefined for any. */
   literalQuery: Array<[string, string | undefined]>;
@@ -30,7 +32,7 @@ function escapeRegex(text: string): string {
 }
 
 /** `/{Bucket}/{Key+}` -> a RegExp with one group per label; greedy labels may span slashes. */
-function compilePath(template: string): { regex: RegExp; labels: string[]; literalChars: number } {
+function compilePath(template: string): { regex: RegExp; lenient: RegExp; labels: string[]; literalChars: number } {
   const labels: string[] = [];
   let literalChars = 0;
   const source = template.split(/(\{[^}]+\})/).map((part) => {
@@ -44,7 +46,9 @@ function compilePath(template: string): { regex: RegExp; labels: string[]; liter
   }).join('');
   // A trailing slash is optional on the wire (`/2015-03-31/functions/` and `.../functions`).
   const trimmed = source.endsWith('/') && source.length > 1 ? source.slice(0, -1) : source;
-  return { regex: new RegExp(`^${trimmed}/?$`), labels, literalChars };
+  // The lenient form lets labels be empty, to tell a request that left one out what it lacks.
+  const lenient = new RegExp(`^${trimmed.replaceAll('(.+)', '(.*)').replaceAll('([^/]+)', '([^/]*)')}/?$`);
+  return { regex: new RegExp(`^${trimmed}/?$`), lenient, labels, literalChars };
 }
 
 function locatedRequired(model: ServiceModel, op: OperationModel, location: 'querystring' | 'header'): string[] {
@@ -59,7 +63,7 @@ function locatedRequired(model: ServiceModel, op: OperationModel, location: 'que
 
 function compileRoute(model: ServiceModel, name: string, op: OperationModel): Route {
   const [pathTemplate, queryTemplate = ''] = op.http!.requestUri.split('?');
-  const { regex, labels, literalChars } = compilePath(pathTemplate!);
+  const { regex, lenient, labels, literalChars } = compilePath(pathTemplate!);
   const literalQuery = queryTemplate.split('&').filter(Boolean).map((part): [string, string | undefined] => {
     const eq = part.indexOf('=');
     return eq < 0 ? [part, undefined] : [part.slice(0, eq), part.slice(eq + 1)];
@@ -68,7 +72,7 @@ function compileRoute(model: ServiceModel, name: string, op: OperationModel): Ro
   const requiredHeaders = locatedRequired(model, op, 'header');
   const greedy = /\+\}/.test(pathTemplate!) ? 0 : 1;
   const score = (literalQuery.length + requiredQuery.length + requiredHeaders.length) * 1e6 + literalChars * 10 + greedy;
-  return { operation: name, method: op.http!.method.toUpperCase(), path: regex, labels, literalQuery, requiredQuery, requiredHeaders, score };
+  return { operation: name, method: op.http!.method.toUpperCase(), path: regex, lenient, labels, literalQuery, requiredQuery, requiredHeaders, score };
 }
 
 const routeTables = new WeakMap<ServiceModel, Route[]>();
@@ -247,7 +251,8 @@ export function readLocatedMembers(model: ServiceModel, shape: Shape, request: H
     let value: unknown;
     switch (ref.location) {
       case 'uri':
-        value = labels[wireName] === undefined ? undefined : readText(model, ref, labels[wireName]!, 'uri', wireName);
+        // An empty label is a missing one: `/bucket/` names no key.
+        value = labels[wireName] ? readText(model, ref, labels[wireName]!, 'uri', wireName) : undefined;
         break;
       case 'header': value = readHeaderMember(model, ref, wireName, request); break;
       case 'headers': value = readHeaderMap(model, ref, ref.locationName ?? '', request); break;
@@ -319,7 +324,7 @@ export function toBuffer(value: unknown): Buffer {
 /** The label values of `operation`'s own template in `path` (empty when it does not fit). */
 export function routeLabels(model: ServiceModel, operation: string, path: string): Record<string, string> {
   const route = routesOf(model).find((r) => r.operation === operation);
-  const match = route?.path.exec(path);
+  const match = route?.lenient.exec(path);
   const labels: Record<string, string> = {};
   if (!route || !match) return labels;
   route.labels.forEach((label, i) => {

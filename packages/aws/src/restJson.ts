@@ -76,8 +76,9 @@ export class RestCodec implements ProtocolCodec {
     const payload = payloadOf(shape);
     if (payload) {
       const payloadShape = shapeOf(model, payload.ref.shape);
-      if (payloadShape.type === 'blob') return { [payload.name]: body };
+      // An empty body carries no payload: a required one is then reported missing.
       if (body.length === 0) return {};
+      if (payloadShape.type === 'blob') return { [payload.name]: body };
       if (payloadShape.type === 'string') return { [payload.name]: body.toString('utf8') };
       return { [payload.name]: this.parse(() => this.body.readPayload(model, payload.ref.shape, body)) };
     }

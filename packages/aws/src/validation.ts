@@ -95,26 +95,35 @@ function lengthOf(value: unknown): number {
 }
 
 /**
- * Java regexes (the models' dialect) know Unicode classes like `\p{L}`; a JS RegExp does only in
- * `u` mode, which is stricter about other escapes, so only the patterns that need it get it.
+ * The models' patterns are Java regexes. Two Java features a JS RegExp lacks by default:
+ * Unicode classes like `\p{L}` (JS knows them only in `u` mode, which is stricter about other
+ * escapes, so only the patterns that need it get it), and possessive quantifiers like `\d{1}+`
+ * (Kinesis Analytics' ApplicationARN), which JS refuses outright; for a whole-value match they
+ * accept what the plain quantifier does, so a pattern JS refuses is retried without them.
  */
-function patternRegex(pattern: string): RegExp {
+export function modelPatternRegex(pattern: string): RegExp {
   const source = `^(?:${pattern})$`;
   if (/\\[pP]\{/.test(pattern)) {
     try {
       return new RegExp(source, 'u');
     } catch {
-      // fall through: a pattern u mode refuses keeps the old reading
+      // fall through: a pattern u mode refuses keeps the plain reading
     }
   }
-  return new RegExp(source);
+  try {
+    return new RegExp(source);
+  } catch (err) {
+    const withoutPossessives = source.replace(/([}*?+])\+/g, '$1');
+    if (withoutPossessives === source) throw err;
+    return new RegExp(withoutPossessives);
+  }
 }
 
 /** Rules in the order AWS reports them for a value at its own path. */
 function rulesOf(shapeName: string, shape: Shape): Rule[] {
   const rules: Rule[] = [];
   if (shape.pattern !== undefined) {
-    const regex = patternRegex(shape.pattern); // AWS matches the whole value
+    const regex = modelPatternRegex(shape.pattern); // AWS matches the whole value
     rules.push({ kind: 'pattern', holds: (v: string) => regex.test(v), text: `Member must satisfy regular expression pattern: ${shape.pattern}` });
   }
   const isNumber = shape.type === 'integer' || shape.type === 'long' || shape.type === 'double' || shape.type === 'float';
