@@ -203,6 +203,10 @@ export function parseCommandLine(argv: readonly string[]): Command {
   const { tokens } = parseArgs({ args: [...argv], options: config, strict: false, allowPositionals: true, tokens: true });
   const values = new Map<string, string | true>();
   const positionals: string[] = [];
+  // --help and --version answer whatever else the line holds (even a mistake).
+  const asked = (name: string) => tokens.some((t) => t.kind === 'option' && t.name === name && t.value === undefined);
+  if (asked('help')) return { command: 'help' };
+  if (asked('version')) return { command: 'version' };
   for (const token of tokens) {
     if (token.kind === 'positional') {
       positionals.push(token.value);

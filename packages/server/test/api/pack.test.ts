@@ -90,7 +90,11 @@ describe('the npm packages', () => {
         assert.ok(serverFiles.includes(file), `@freshet/server holds ${file}`);
       }
       for (const file of [...awsFiles, ...serverFiles]) {
-        assert.doesNotMatch(file, /(^|\/)test(\/|$)|\.test\.|^src\/|\.tsbuildinfo$/, `no tests or sources in the tarballs: ${file}`);
+        assert.doesNotMatch(
+          file,
+          /(^|\/)test(\/|$)|\.test\.|^src\/|\.tsbuildinfo$|\.map$/,
+          `no tests, sources or source maps in the tarballs: ${file}`,
+        );
       }
 
       // An empty project installs both tarballs, as a user would.

@@ -161,6 +161,12 @@ describe('the freshet process', () => {
     }
     const direct = await run(process.execPath, [FRESHET_BIN, 'serve', '-h']);
     assert.equal(direct.stdout, stdout);
+    // The help answers whatever else the line holds, a mistake included.
+    for (const args of [['--help'], ['help'], ['serve', '--prot', '1', '--help']]) {
+      const outcome = await freshet(args);
+      assert.equal(outcome.code, 0, `${args.join(' ')}: ${outcome.stderr}`);
+      assert.equal(outcome.stdout, stdout, args.join(' '));
+    }
   });
 
   it('prints the version of the package for --version', async () => {
