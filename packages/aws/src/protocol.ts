@@ -30,6 +30,7 @@ export interface ProtocolCodec {
   operationOf(model: ServiceModel, request: HttpRequestParts): string | undefined;
   /** The validated input; throws the AwsError that API answers bad input with. */
   decodeInput(model: ServiceModel, operation: string, request: HttpRequestParts): object;
-  encodeOutput(model: ServiceModel, operation: string, output: unknown): HttpAnswer;
+  /** `requestId`: the answer's; protocols that put it in the body (awsQuery) need it. */
+  encodeOutput(model: ServiceModel, operation: string, output: unknown, requestId: string): HttpAnswer;
   encodeError(model: ServiceModel, err: AwsError, requestId: string): HttpAnswer;
 }

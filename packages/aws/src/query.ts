@@ -8,7 +8,6 @@
  * element named by the operation's `resultWrapper`; errors are `<ErrorResponse><Error><Type>
  * <Code><Message></Error><RequestId></ErrorResponse>`.
  */
-import { randomUUID } from 'node:crypto';
 import { queryDialect, type ErrorDialect } from './dialects.js';
 import type { AwsError } from './errors.js';
 import { inputShapeName, outputShapeName, shapeOf, type MemberRef, type ServiceModel, type Shape } from './model.js';
@@ -153,11 +152,8 @@ export class QueryCodec implements ProtocolCodec {
     return input;
   }
 
-  /**
-   * The ProtocolCodec interface gives no request id to encodeOutput; awsQuery puts one in every
-   * answer's body, so callers that have one pass it, and others get a fresh one.
-   */
-  encodeOutput(model: ServiceModel, operation: string, output: unknown, requestId: string = randomUUID()): HttpAnswer {
+  /** awsQuery puts the request id in every answer's body. */
+  encodeOutput(model: ServiceModel, operation: string, output: unknown, requestId: string): HttpAnswer {
     const ns = ` xmlns="${escapeXml(queryNamespaceOf(model))}"`;
     const metadata = element('ResponseMetadata', element('RequestId', escapeXml(requestId)));
     const shapeName = outputShapeName(model, operation);

@@ -72,7 +72,7 @@ async function answerOf(model: ServiceModel, codec: ProtocolCodec, parts: HttpRe
     served.operation = operation;
     const input = codec.decodeInput(model, operation, parts);
     served.input = input;
-    return codec.encodeOutput(model, operation, await handle(operation, input));
+    return codec.encodeOutput(model, operation, await handle(operation, input), 'test-request-id');
   } catch (err) {
     if (err instanceof AwsError) return codec.encodeError(model, err, 'test-request-id');
     throw err;

@@ -19,7 +19,7 @@ export function codecBinding(codec: ProtocolCodec): ProtocolBinding {
     },
     decode: (call) => codec.decodeInput(call.target.service.model, call.operation, parts(call)),
     answer(call, output) {
-      void write(call.res, codec.encodeOutput(call.target.service.model, call.operation, output));
+      void write(call.res, codec.encodeOutput(call.target.service.model, call.operation, output, call.ctx.requestId ?? ''));
     },
     answerError(call, err) {
       void write(call.res, codec.encodeError(call.target.service.model, err, call.ctx.requestId ?? ''));

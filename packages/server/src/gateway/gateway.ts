@@ -12,7 +12,7 @@
  * anywhere is answered in the routed service's protocol.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
-import { AwsError, credentialScopeOf, internalFailure } from '@freshet/aws';
+import { AwsError, credentialScopeOf, internalFailure, queryCodec, restJsonCodec, restXmlCodec } from '@freshet/aws';
 import { BufferPool } from '../util/bufferPool.js';
 import type { Call, ProtocolBinding } from './binding.js';
 import { readBody } from './body.js';
@@ -27,7 +27,7 @@ const DEFAULT_REGION = 'us-east-1';
 export interface GatewayOptions {
   /** The services served, the first being the one unplaceable requests are answered by. */
   services: readonly Service[];
-  /** The codecs of protocols other than awsJson (restJson1, restXml, awsQuery), by model name. */
+  /** The codecs of protocols other than awsJson, by model name (default: restJson1, restXml, awsQuery of @freshet/aws). */
   codecs?: ProtocolCodecs;
   /** The account every request acts for, until authentication maps credentials to accounts. */
   account: string;
@@ -37,7 +37,8 @@ export interface GatewayOptions {
 }
 
 export function createGateway(options: GatewayOptions): Handler {
-  const router = new Router(options.services.map((service) => registerService(service, options.codecs)));
+  const codecs = options.codecs ?? DEFAULT_CODECS;
+  const router = new Router(options.services.map((service) => registerService(service, codecs)));
   const answers = new BufferPool();
 
   const run = async (call: Call, binding: ProtocolBinding): Promise<void> => {
@@ -103,5 +104,6 @@ function authenticate(call: Call): void {
   call.ctx.principal = { accessKeyId: scope.accessKeyId };
 }
 
+const DEFAULT_CODECS: ProtocolCodecs = { 'rest-json': restJsonCodec, 'rest-xml': restXmlCodec, query: queryCodec };
 const EMPTY = Buffer.alloc(0);
 const NO_INPUT = {};
