@@ -83,10 +83,10 @@ describe('the npm packages', () => {
       assert.equal(freshet.name, '@freshet/server');
       const awsFiles = aws.files.map((f) => f.path);
       const serverFiles = freshet.files.map((f) => f.path);
-      for (const file of ['package.json', 'dist/src/index.js', 'dist/src/index.d.ts', 'models/kinesis-2013-12-02.json']) {
+      for (const file of ['package.json', 'LICENSE', 'dist/src/index.js', 'dist/src/index.d.ts', 'models/kinesis-2013-12-02.json']) {
         assert.ok(awsFiles.includes(file), `@freshet/aws holds ${file}`);
       }
-      for (const file of ['package.json', 'bin/freshet.js', 'dist/src/cli/main.js', 'dist/src/node.js', 'dist/src/index.d.ts']) {
+      for (const file of ['package.json', 'LICENSE', 'bin/freshet.js', 'dist/src/cli/main.js', 'dist/src/node.js', 'dist/src/index.d.ts']) {
         assert.ok(serverFiles.includes(file), `@freshet/server holds ${file}`);
       }
       for (const file of [...awsFiles, ...serverFiles]) {
