@@ -194,6 +194,7 @@ describe('HTTP transport', () => {
     const name = uniqueName('pieces');
     const created = await call({ target: 'Kinesis_20131202.CreateStream', body: JSON.stringify({ StreamName: name, ShardCount: 1 }) });
     assert.equal(created.status, 200);
+    await server.waitForStream(name);
     const data = Buffer.alloc(200_000, 'piecewise ');
     const body = Buffer.from(JSON.stringify({ StreamName: name, PartitionKey: 'k', Data: data.toString('base64') }));
     for (const declare of [true, false]) {
@@ -214,7 +215,7 @@ describe('HTTP transport', () => {
       assert.equal(answer.status, 200, `declared length ${declare}: ${answer.text}`);
       assert.match(answer.text, /"SequenceNumber":"\d+"/);
     }
-    const sdk: KinesisClient = server.kinesis;
+    const sdk: KinesisClient = server.kinesisIn('us-east-1');
     try {
       const iterator = await trimHorizonIterator(sdk, name, 0);
       const records = (await sdk.send(new GetRecordsCommand({ ShardIterator: iterator }))).Records!;
@@ -256,7 +257,7 @@ describe('HTTP transport', () => {
     const name = uniqueName('big-answers');
     const shards = 4;
     const perShard = 6;
-    const sdk: KinesisClient = server.kinesis;
+    const sdk: KinesisClient = server.kinesisIn('us-east-1');
     try {
       await createActiveStream(sdk, { StreamName: name, ShardCount: shards });
       const dataOf = (shard: number, i: number) => Buffer.alloc(300_000, `shard ${shard} record ${i};`);
@@ -293,7 +294,7 @@ describe('HTTP transport', () => {
     // A client that reads slowly leaves most of its answer in the server's hands (more than the
     // socket buffers hold); the answers written meanwhile must not reuse that memory.
     const name = uniqueName('slow-reader');
-    const sdk: KinesisClient = server.kinesis;
+    const sdk: KinesisClient = server.kinesisIn('us-east-1');
     try {
       await createActiveStream(sdk, { StreamName: name, ShardCount: 2 });
       const upper = (2n ** 127n).toString();
