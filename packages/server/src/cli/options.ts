@@ -4,7 +4,7 @@
  * command or a UsageError that names the mistake in one line.
  */
 import { parseArgs } from 'node:util';
-import { DEFAULT_ENGINE_OPTIONS, type EngineOptions } from '../services/kinesis/engine/options.js';
+import { DEFAULT_ENGINE_OPTIONS, type EngineOptions } from '../services/kinesis/index.js';
 import { DEFAULT_OPTIONS, type FreshetOptions } from '../node.js';
 
 /** A mistake on the command line: exit code 2, the message and a pointer to --help. */

@@ -6,8 +6,8 @@
  */
 import { AwsError, contentTypeOf, decodeInput, encodeError, encodeOutput, wireFormatOf } from '@freshet/aws';
 import type { BufferPool } from '../util/bufferPool.js';
-import { send, type Call, type ProtocolBinding } from './binding.js';
-import type { RegisteredService } from './service.js';
+import { send } from './answer.js';
+import type { Call, ProtocolBinding, RegisteredService } from './service.js';
 
 export const awsJsonBinding: ProtocolBinding = {
   /** The wire format first, so that even a refusal is answered in the caller's format. */

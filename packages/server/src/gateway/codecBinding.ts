@@ -5,7 +5,7 @@
  * from path labels, query, headers and body, and shapes answers and errors as that API does.
  */
 import { AwsError, type HttpAnswer, type HttpRequestParts, type ProtocolCodec } from '@freshet/aws';
-import type { Call, ProtocolBinding } from './binding.js';
+import type { Call, ProtocolBinding } from './service.js';
 import type { AnyRequest, AnyResponse } from './listener.js';
 
 export function codecBinding(codec: ProtocolCodec): ProtocolBinding {

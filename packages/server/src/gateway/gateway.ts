@@ -14,13 +14,14 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { AwsError, credentialScopeOf, internalFailure, queryCodec, restJsonCodec, restXmlCodec } from '@freshet/aws';
 import { BufferPool } from '../util/bufferPool.js';
-import type { Call, ProtocolBinding } from './binding.js';
+import type { Call, ProtocolBinding } from './service.js';
 import { readBody } from './body.js';
 import { handleCors } from './cors.js';
 import { serveEventStream } from './eventStreamResponse.js';
 import type { Handler } from './listener.js';
 import { Router } from './router.js';
-import { registerService, type ProtocolCodecs, type Service } from './service.js';
+import { registerService } from './registry.js';
+import type { ProtocolCodecs, Service } from './service.js';
 
 const DEFAULT_REGION = 'us-east-1';
 

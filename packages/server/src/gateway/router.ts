@@ -9,9 +9,8 @@
  * - else the first registered service, whose protocol answers as AWS answers a request it cannot place.
  */
 import { credentialScopeOf } from '@freshet/aws';
-import type { ProtocolBinding } from './binding.js';
 import type { AnyRequest } from './listener.js';
-import type { RegisteredService } from './service.js';
+import type { ProtocolBinding, RegisteredService } from './service.js';
 
 export interface Route {
   target: RegisteredService;

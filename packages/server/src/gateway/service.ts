@@ -4,12 +4,10 @@
  * registered services, decodes the input with the protocol codec the model names, runs the
  * service's hooks and handler, and encodes the answer.
  */
-import { outputShapeName, type AwsError, type EventSource, type ProtocolCodec, type ProtocolName, type ServiceModel, type WireFormat } from '@freshet/aws';
+import type { AwsError, EventSource, ProtocolCodec, ProtocolName, ServiceModel, WireFormat } from '@freshet/aws';
 import type { RequestContext } from '../core/context.js';
 import type { BufferPool } from '../util/bufferPool.js';
-import { awsJsonBinding } from './awsJsonBinding.js';
-import type { ProtocolBinding } from './binding.js';
-import { codecBinding } from './codecBinding.js';
+import type { AnyRequest, AnyResponse } from './listener.js';
 
 /** A handler of one operation: the typed, validated input in, the output (or an event source) out. */
 export type OperationHandler = (ctx: RequestContext, input: never) => unknown;
@@ -56,29 +54,30 @@ export interface RegisteredService {
 /** The codecs of the protocols other than awsJson, by the model's name for them. */
 export type ProtocolCodecs = Partial<Record<ProtocolName, ProtocolCodec>>;
 
-export function registerService(service: Service, codecs: ProtocolCodecs = {}): RegisteredService {
-  const handlers = new Map<string, OperationHandler>();
-  const streaming = new Set<string>();
-  const table = service.handlers as Record<string, OperationHandler | undefined>;
-  for (const op of Object.keys(service.model.operations)) {
-    const handler = table[op];
-    if (typeof handler !== 'function') throw new Error(`service ${service.name} has no handler for ${op}`);
-    handlers.set(op, handler);
-    if (hasEventStreamOutput(service.model, op)) streaming.add(op);
-  }
-  if (streaming.size > 0 && !service.hooks?.encodeEvent) throw new Error(`service ${service.name} streams events but cannot encode them`);
-  const { protocol, protocols = [protocol], targetPrefix } = service.model.metadata;
-  const awsJson = targetPrefix && protocols.includes('json') ? awsJsonBinding : undefined;
-  const other = protocols.find((name) => name !== 'json' && codecs[name]);
-  const rest = other ? codecBinding(codecs[other]!) : undefined;
-  if (!awsJson && !rest) throw new Error(`service ${service.name}: no codec for ${protocols.join(', ')}`);
-  return { service, handlers, streaming, awsJson, rest };
+/** One call as it moves through the gateway's steps. */
+export interface Call {
+  readonly req: AnyRequest;
+  readonly res: AnyResponse;
+  readonly body: Buffer;
+  readonly ctx: RequestContext;
+  target: RegisteredService;
+  operation: string;
+  /** awsJson's per-request choice; REST and query protocols leave it 'json'. */
+  format: WireFormat;
+  input: object;
 }
 
-function hasEventStreamOutput(model: ServiceModel, op: string): boolean {
-  const output = outputShapeName(model, op);
-  const members = output ? model.shapes[output]?.members : undefined;
-  return Object.values(members ?? {}).some((ref) => model.shapes[ref.shape]?.eventstream === true);
+export interface ProtocolBinding {
+  /** Sets the call's operation (and format); throws the AwsError the protocol answers otherwise. */
+  route(call: Call): void;
+  /**
+   * REST protocols: whether the request's method and path name an operation of this service, for
+   * telling apart services that sign with one name (Video Streams' three APIs) or requests unsigned.
+   */
+  recognizes?(req: AnyRequest, target: RegisteredService): boolean;
+  decode(call: Call): object | Promise<object>;
+  /** Writes a handler's output as the answer. */
+  answer(call: Call, output: unknown, pool: BufferPool): void;
+  answerError(call: Call, err: AwsError): void;
 }
 
-export type { AwsError, EventSource };

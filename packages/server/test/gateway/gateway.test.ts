@@ -11,7 +11,8 @@ import type { RequestContext } from '../../src/core/context.js';
 import { createGateway } from '../../src/gateway/gateway.js';
 import { createDualProtocolServer, type DualProtocolServer } from '../../src/gateway/listener.js';
 import { Router } from '../../src/gateway/router.js';
-import { registerService, type Service } from '../../src/gateway/service.js';
+import { registerService } from '../../src/gateway/registry.js';
+import type { Service } from '../../src/gateway/service.js';
 
 interface Recorded {
   service: string;
