@@ -158,13 +158,13 @@ export function memoizeByShape<F extends (...args: never[]) => unknown>(compile:
 function memoizeOneModel<F extends (...args: never[]) => unknown>(model: ServiceModel, compile: ShapeCompiler<F>): (name: string) => F {
   const compiled = new Map<string, F>();
   return function get(name: string): F {
-    let fn = compiled.get(name);
-    if (fn) return fn;
-    let resolved: F | undefined;
-    const stub = ((...args: never[]) => resolved!(...args)) as F;
+    const known = compiled.get(name);
+    if (known) return known;
+    const late: { fn?: F } = {};
+    const stub = ((...args: never[]) => late.fn!(...args)) as F;
     compiled.set(name, stub);
-    resolved = compile(shapeOf(model, name), get, name, model);
-    compiled.set(name, resolved);
-    return resolved;
+    late.fn = compile(shapeOf(model, name), get, name, model);
+    compiled.set(name, late.fn);
+    return late.fn;
   };
 }

@@ -4,7 +4,7 @@
  * registered services, decodes the input with the protocol codec the model names, runs the
  * service's hooks and handler, and encodes the answer.
  */
-import type { AwsError, EventSource, ProtocolCodec, ProtocolName, ServiceModel, WireFormat } from '@freshet/aws';
+import type { AwsError, ProtocolCodec, ProtocolName, ServiceModel, WireFormat } from '@freshet/aws';
 import type { RequestContext } from '../core/context.js';
 import type { BufferPool } from '../util/bufferPool.js';
 import type { AnyRequest, AnyResponse } from './listener.js';

@@ -14,7 +14,7 @@ import { describe, it } from 'node:test';
 import { encodeError } from '@freshet/aws';
 import { decodeInput } from '../../src/services/kinesis/codec/codec.js';
 import { AwsError } from '@freshet/aws';
-import { KinesisError } from '../../src/services/kinesis/errors.js';
+import { type KinesisError } from '../../src/services/kinesis/errors.js';
 import type { OperationName } from '../../src/services/kinesis/shapes.generated.js';
 
 function rejection(op: OperationName, body: unknown): KinesisError {

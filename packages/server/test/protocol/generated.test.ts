@@ -6,7 +6,7 @@ import { strict as assert } from 'node:assert';
 import { describe, it } from 'node:test';
 import { decodeInput } from '../../src/services/kinesis/codec/codec.js';
 import { AwsError } from '@freshet/aws';
-import { KinesisError } from '../../src/services/kinesis/errors.js';
+import { type KinesisError } from '../../src/services/kinesis/errors.js';
 import { OPERATION_NAMES } from '../../src/services/kinesis/shapes.generated.js';
 import { serializationCases, validInputOf, validationCases, type ProtocolCase } from './validationCases.js';
 

@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { test } from 'node:test';
 import { decodeInput } from '../../src/services/kinesis/codec/codec.js';
 import { AwsError } from '@freshet/aws';
-import { KinesisError } from '../../src/services/kinesis/errors.js';
+import { type KinesisError } from '../../src/services/kinesis/errors.js';
 import { OFF_THREAD_MIN_BODY_BYTES, OffThreadDecoder } from '../../src/services/kinesis/codec/offThreadDecoder.js';
 
 function body(records: number, dataBytes: number, extra: Record<string, unknown> = {}): Buffer {
@@ -74,7 +74,7 @@ test('requests a worker still holds when it stops are decoded in line, none lost
   const bodies = Array.from({ length: 6 }, () => body(200, 900));
   const pending = bodies.map((b) => decoder.decode('PutRecords', 'json', b));
   await decoder.close(); // terminates the worker with requests in flight
-  const decoded = await Promise.all(pending);
+  const decoded = await Promise.all(pending.map((input) => Promise.resolve(input)));
   decoded.forEach((input, i) => assert.deepEqual(input, decodeInput('PutRecords', 'json', bodies[i]!)));
   // With no worker left, large bodies are decoded in line.
   assert.ok(!(decoder.decode('PutRecords', 'json', bodies[0]!) instanceof Promise));

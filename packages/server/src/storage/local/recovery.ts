@@ -14,7 +14,7 @@ import {
   encodeIndexFile,
   INDEX_HEADER_BYTES,
   parseIndexHeader,
-  SegmentIndex,
+  type SegmentIndex,
   ShardDirectory,
 } from './shardIndex.js';
 

@@ -647,7 +647,7 @@ export class LocalStreamLog implements StreamLog {
         await this.roll();
       } catch (error) {
         this.fail(error);
-        throw this.failure;
+        throw this.failure ?? error;
       }
     } finally {
       release();

@@ -25,6 +25,9 @@ const CLOSE_BRACE = 0x7d;
 const OPEN_BRACKET = 0x5b;
 const CLOSE_BRACKET = 0x5d;
 
+// The reader gives up by throwing a symbol, not an Error: no stack is captured on a path taken
+// for every body it declines, and nothing outside this file ever sees it.
+/* eslint-disable @typescript-eslint/only-throw-error */
 /** Thrown inside the reader to give up; never escapes it. */
 const GIVE_UP = Symbol('give up');
 
