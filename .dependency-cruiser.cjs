@@ -21,16 +21,16 @@ module.exports = {
         'A cycle of run-time imports makes module initialisation order matter (a class is undefined when its importer ' +
         'runs) and means two modules cannot be understood, tested or moved apart. Cycles closed only by a type import ' +
         '(`import type`, `import { type X }`) are erased by the compiler and have no run-time effect: they are reported ' +
-        'by no-circular-through-types as a warning instead.',
+        'by no-circular-through-types.',
       from: {},
       to: { circular: true, viaOnly: { dependencyTypesNot: ['type-only'] } },
     },
     {
       name: 'no-circular-through-types',
-      severity: 'warn',
+      severity: 'error',
       comment:
-        'A cycle that exists only through type imports: harmless at run time, but still a tangle of layers; untie it ' +
-        'when you touch those files (move the shared type down to the module both sides import).',
+        'A cycle that exists only through type imports: harmless at run time, but still a tangle of layers, so none ' +
+        'is allowed either (move the shared type down to the module both sides import).',
       from: {},
       to: { circular: true, via: { dependencyTypes: ['type-only'] } },
     },

@@ -19,12 +19,7 @@ import { evenHashRanges } from './hashKeys.js';
 import type { EngineOptions } from './options.js';
 import { CURSOR_LIMIT, encodeSequenceNumber } from './sequenceNumbers.js';
 import { isOpen, shardIdOf, shardIndexOf, type ShardState } from './shards.js';
-import { streamArn, type StreamState } from './streamState.js';
-
-export type ReshardPlan =
-  | { kind: 'split'; shardIndex: number; newStartingHashKey: string }
-  | { kind: 'merge'; shardIndex: number; adjacentIndex: number }
-  | { kind: 'scale'; targetCount: number };
+import { streamArn, type ReshardPlan, type StreamState } from './streamState.js';
 
 /** AWS: at most 10 UpdateShardCount calls per stream in a rolling 24 hours. */
 const SCALING_CALLS_PER_DAY = 10;

@@ -3,8 +3,13 @@
  * ARNs) around it.
  */
 import type { MetricsName } from '../shapes.generated.js';
-import type { ReshardPlan } from './resharding.js';
 import type { ShardState } from './shards.js';
+
+/** A reshard waiting for the stream's UPDATING to end (kept in the state, so it survives a restart). */
+export type ReshardPlan =
+  | { kind: 'split'; shardIndex: number; newStartingHashKey: string }
+  | { kind: 'merge'; shardIndex: number; adjacentIndex: number }
+  | { kind: 'scale'; targetCount: number };
 
 export type StreamStatus = 'CREATING' | 'DELETING' | 'ACTIVE' | 'UPDATING';
 export type StreamMode = 'PROVISIONED' | 'ON_DEMAND';
