@@ -10,7 +10,6 @@ import { strict as assert } from 'node:assert';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { openTemp, readAll, removeDir, segmentFiles, streamDir } from './helpers.js';
-import type { LocalStorage } from '../../src/storage/local/index.js';
 import type { StreamLog } from '../../src/storage/types.js';
 
 interface Expected {
@@ -64,7 +63,9 @@ describe('stream log properties', () => {
           maxChunksPerSegment: scenario.maxChunksPerSegment,
           indexCacheBytes: 1, // every sealed index is evicted as soon as another loads
         };
-        let { storage, dataDir } = await openTemp(options);
+        const opened = await openTemp(options);
+        const { dataDir } = opened;
+        let { storage } = opened;
         const expected = new Map<number, Expected[]>();
         try {
           let log = await storage.records.open('p');
