@@ -16,14 +16,25 @@ export function generateShapes(uid, serviceName) {
   const typeOf = (shapeName) => {
     const shape = model.shapes[shapeName];
     switch (shape.type) {
-      case 'string': return shape.enum ? shape.enum.map((e) => JSON.stringify(e)).join(' | ') : 'string';
-      case 'integer': case 'long': case 'double': case 'float': return 'number';
-      case 'boolean': return 'boolean';
-      case 'blob': return shape.streaming ? 'Buffer | AsyncIterable<Uint8Array>' : 'Buffer';
-      case 'timestamp': return 'Date';
-      case 'list': return `${typeName(shape.member.shape)}[]`;
-      case 'map': return `{ [key: string]: ${typeName(shape.value.shape)} }`;
-      default: throw new Error(`no TypeScript type for ${shapeName} (${shape.type})`);
+      case 'string':
+        return shape.enum ? shape.enum.map((e) => JSON.stringify(e)).join(' | ') : 'string';
+      case 'integer':
+      case 'long':
+      case 'double':
+      case 'float':
+        return 'number';
+      case 'boolean':
+        return 'boolean';
+      case 'blob':
+        return shape.streaming ? 'Buffer | AsyncIterable<Uint8Array>' : 'Buffer';
+      case 'timestamp':
+        return 'Date';
+      case 'list':
+        return `${typeName(shape.member.shape)}[]`;
+      case 'map':
+        return `{ [key: string]: ${typeName(shape.value.shape)} }`;
+      default:
+        throw new Error(`no TypeScript type for ${shapeName} (${shape.type})`);
     }
   };
   /** The event structures an event-stream member carries (its union's members that are not errors). */
@@ -33,7 +44,9 @@ export function generateShapes(uid, serviceName) {
     for (const ref of Object.values(shape.members ?? {})) {
       const member = model.shapes[ref.shape];
       if (member?.eventstream) {
-        return Object.values(member.members).map((m) => m.shape).filter((s) => !model.shapes[s].exception);
+        return Object.values(member.members)
+          .map((m) => m.shape)
+          .filter((s) => !model.shapes[s].exception);
       }
     }
     return undefined;
@@ -82,7 +95,20 @@ export function generateShapes(uid, serviceName) {
 }
 
 /** Shape names that would shadow TypeScript's own types. */
-const RESERVED = new Set(['Date', 'Object', 'String', 'Number', 'Boolean', 'Error', 'Function', 'Symbol', 'Map', 'Set', 'Promise', 'Array']);
+const RESERVED = new Set([
+  'Date',
+  'Object',
+  'String',
+  'Number',
+  'Boolean',
+  'Error',
+  'Function',
+  'Symbol',
+  'Map',
+  'Set',
+  'Promise',
+  'Array',
+]);
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const args = process.argv.slice(2).filter((a) => a !== '--check');
@@ -94,7 +120,11 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const text = generateShapes(uid, serviceName);
   if (process.argv.includes('--check')) {
     let current = '';
-    try { current = readFileSync(out, 'utf8'); } catch { /* missing counts as different */ }
+    try {
+      current = readFileSync(out, 'utf8');
+    } catch {
+      /* missing counts as different */
+    }
     if (current !== text) {
       console.error(`${out} is not what ${uid}.json generates: run generate-shapes.mjs without --check`);
       process.exit(1);

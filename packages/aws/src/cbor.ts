@@ -12,8 +12,16 @@ import { Decoder, type Options } from 'cbor-x';
 import { serializationError } from './errors.js';
 import { memoizeByShape, type ServiceModel, type Shape } from './model.js';
 import {
-  decodeBase64Strictly, dateFromMillis, isPlainObject, notConvertible, readBoolean, shapeReaderCompiler,
-  toInteger, toLong, type LeafReaders, type ValueReader,
+  decodeBase64Strictly,
+  dateFromMillis,
+  isPlainObject,
+  notConvertible,
+  readBoolean,
+  shapeReaderCompiler,
+  toInteger,
+  toLong,
+  type LeafReaders,
+  type ValueReader,
 } from './shapeReader.js';
 
 // ---- Decoding ----
@@ -286,14 +294,25 @@ function writeTimestamp(value: Date, sink: CborSink): void {
 /** The CBOR writer of a shape, compiled on first use and kept. */
 export const cborWriterOf: (model: ServiceModel, shapeName: string) => CborWriter = memoizeByShape<CborWriter>((shape, writerOf) => {
   switch (shape.type) {
-    case 'structure': return structureWriter(shape, writerOf);
-    case 'list': return listWriter(shape, writerOf);
-    case 'map': return mapWriter(shape, writerOf);
-    case 'string': return (value: string, sink) => sink.text(value);
-    case 'integer': case 'long': case 'double': case 'float': return (value: number, sink) => sink.number(value);
-    case 'boolean': return (value: boolean, sink) => sink.byte(value ? TRUE : FALSE);
-    case 'blob': return (value: Uint8Array, sink) => sink.bytes(value);
-    case 'timestamp': return writeTimestamp;
+    case 'structure':
+      return structureWriter(shape, writerOf);
+    case 'list':
+      return listWriter(shape, writerOf);
+    case 'map':
+      return mapWriter(shape, writerOf);
+    case 'string':
+      return (value: string, sink) => sink.text(value);
+    case 'integer':
+    case 'long':
+    case 'double':
+    case 'float':
+      return (value: number, sink) => sink.number(value);
+    case 'boolean':
+      return (value: boolean, sink) => sink.byte(value ? TRUE : FALSE);
+    case 'blob':
+      return (value: Uint8Array, sink) => sink.bytes(value);
+    case 'timestamp':
+      return writeTimestamp;
   }
 });
 

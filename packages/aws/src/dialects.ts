@@ -128,7 +128,8 @@ export const queryDialect: ErrorDialect = {
     if (missing) return new AwsError('MissingParameter', `The parameter ${queryKeyOf(model, shapeName, missing.path)} is required.`);
     return new AwsError('ValidationError', violations.message());
   },
-  unreadable: (bad) => new AwsError('InvalidParameterValue', `The value '${bad.text}' for parameter ${bad.wireName} is not a valid ${bad.type}.`),
+  unreadable: (bad) =>
+    new AwsError('InvalidParameterValue', `The value '${bad.text}' for parameter ${bad.wireName} is not a valid ${bad.type}.`),
   malformedBody: () => new AwsError('MalformedQueryString', 'The query string could not be parsed.'),
 };
 
@@ -136,7 +137,12 @@ export const queryDialect: ErrorDialect = {
 
 /** An S3 error with the extra elements S3 puts in its `<Error>` (ArgumentName, ArgumentValue). */
 export class DetailedAwsError extends AwsError {
-  constructor(code: string, message: string, status: number, readonly details: Record<string, string>) {
+  constructor(
+    code: string,
+    message: string,
+    status: number,
+    readonly details: Record<string, string>,
+  ) {
     super(code, message, status);
   }
 }
@@ -175,8 +181,12 @@ export const s3Dialect: ErrorDialect = {
 /** The dialect of a model's protocol (what a codec uses unless told otherwise). */
 export function dialectOf(model: ServiceModel): ErrorDialect {
   switch (model.metadata.protocol) {
-    case 'rest-xml': return s3Dialect;
-    case 'query': case 'ec2': return queryDialect;
-    default: return coralDialect;
+    case 'rest-xml':
+      return s3Dialect;
+    case 'query':
+    case 'ec2':
+      return queryDialect;
+    default:
+      return coralDialect;
   }
 }

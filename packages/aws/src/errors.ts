@@ -23,5 +23,4 @@ export class AwsError extends Error {
 
 export const validationError = (message: string) => new AwsError('ValidationException', message);
 export const serializationError = (message?: string) => new AwsError('SerializationException', message);
-export const internalFailure = (cause?: unknown) =>
-  new AwsError('InternalFailureException', 'Internal service failure.', 500, { cause });
+export const internalFailure = (cause?: unknown) => new AwsError('InternalFailureException', 'Internal service failure.', 500, { cause });

@@ -91,7 +91,13 @@ export function initialResponseMessage(format: WireFormat): Buffer {
 }
 
 /** An event whose payload is a structure of the model, named by its member of the event union. */
-export function structureEventMessage(model: ServiceModel, format: WireFormat, eventType: string, shapeName: string, event: object): Buffer {
+export function structureEventMessage(
+  model: ServiceModel,
+  format: WireFormat,
+  eventType: string,
+  shapeName: string,
+  event: object,
+): Buffer {
   let payload: Buffer;
   if (format === 'cbor') {
     const sink = new CborSink();
@@ -106,9 +112,7 @@ export function structureEventMessage(model: ServiceModel, format: WireFormat, e
 /** A modeled error ending the stream, e.g. ResourceInUseException when a subscription is taken over. */
 export function exceptionMessage(format: WireFormat, err: AwsError): Buffer {
   const payload =
-    format === 'cbor'
-      ? encodeCborTextMap([['message', err.message]])
-      : Buffer.from(JSON.stringify({ message: err.message }), 'utf8');
+    format === 'cbor' ? encodeCborTextMap([['message', err.message]]) : Buffer.from(JSON.stringify({ message: err.message }), 'utf8');
   return encodeMessage(
     [
       [':message-type', 'exception'],
@@ -200,12 +204,28 @@ export function decodeMessage(message: Buffer): DecodedMessage {
     at += 1 + nameLength;
     const type = message.readUInt8(at++);
     switch (type) {
-      case 0: headers[name] = true; break;
-      case 1: headers[name] = false; break;
-      case 2: headers[name] = message.readInt8(at); at += 1; break;
-      case 3: headers[name] = message.readInt16BE(at); at += 2; break;
-      case 4: headers[name] = message.readInt32BE(at); at += 4; break;
-      case 5: headers[name] = message.readBigInt64BE(at); at += 8; break;
+      case 0:
+        headers[name] = true;
+        break;
+      case 1:
+        headers[name] = false;
+        break;
+      case 2:
+        headers[name] = message.readInt8(at);
+        at += 1;
+        break;
+      case 3:
+        headers[name] = message.readInt16BE(at);
+        at += 2;
+        break;
+      case 4:
+        headers[name] = message.readInt32BE(at);
+        at += 4;
+        break;
+      case 5:
+        headers[name] = message.readBigInt64BE(at);
+        at += 8;
+        break;
       case 6:
       case 7: {
         const length = message.readUInt16BE(at);
@@ -214,9 +234,16 @@ export function decodeMessage(message: Buffer): DecodedMessage {
         at += 2 + length;
         break;
       }
-      case 8: headers[name] = new Date(Number(message.readBigInt64BE(at))); at += 8; break;
-      case 9: headers[name] = Buffer.from(message.subarray(at, at + 16)); at += 16; break;
-      default: throw new Error(`event stream: unknown header type ${type}`);
+      case 8:
+        headers[name] = new Date(Number(message.readBigInt64BE(at)));
+        at += 8;
+        break;
+      case 9:
+        headers[name] = Buffer.from(message.subarray(at, at + 16));
+        at += 16;
+        break;
+      default:
+        throw new Error(`event stream: unknown header type ${type}`);
     }
   }
   if (at !== end) throw new Error('event stream: headers overrun their length');

@@ -7,8 +7,16 @@
 import { serializationError } from './errors.js';
 import { memoizeByShape, type ServiceModel, type Shape } from './model.js';
 import {
-  decodeBase64Strictly, dateFromMillis, millisFromSeconds, notConvertible, readBoolean, shapeReaderCompiler,
-  toInteger, toLong, type LeafReaders, type ValueReader,
+  decodeBase64Strictly,
+  dateFromMillis,
+  millisFromSeconds,
+  notConvertible,
+  readBoolean,
+  shapeReaderCompiler,
+  toInteger,
+  toLong,
+  type LeafReaders,
+  type ValueReader,
 } from './shapeReader.js';
 
 // ---- Decoding ----
@@ -144,14 +152,25 @@ function mapWriter(shape: Shape, writerOf: (name: string) => JsonWriter): JsonWr
  */
 export const jsonWriterOf: (model: ServiceModel, shapeName: string) => JsonWriter = memoizeByShape<JsonWriter>((shape, writerOf) => {
   switch (shape.type) {
-    case 'structure': return structureWriter(shape, writerOf);
-    case 'list': return listWriter(shape, writerOf);
-    case 'map': return mapWriter(shape, writerOf);
-    case 'string': return writeString;
-    case 'integer': case 'long': case 'double': case 'float': return writeNumber;
-    case 'boolean': return (value: boolean) => (value ? 'true' : 'false');
-    case 'blob': return writeBlob;
-    case 'timestamp': return writeTimestamp;
+    case 'structure':
+      return structureWriter(shape, writerOf);
+    case 'list':
+      return listWriter(shape, writerOf);
+    case 'map':
+      return mapWriter(shape, writerOf);
+    case 'string':
+      return writeString;
+    case 'integer':
+    case 'long':
+    case 'double':
+    case 'float':
+      return writeNumber;
+    case 'boolean':
+      return (value: boolean) => (value ? 'true' : 'false');
+    case 'blob':
+      return writeBlob;
+    case 'timestamp':
+      return writeTimestamp;
   }
 });
 

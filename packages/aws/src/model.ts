@@ -23,17 +23,7 @@ export interface MemberRef {
 }
 
 export type ShapeType =
-  | 'structure'
-  | 'list'
-  | 'map'
-  | 'string'
-  | 'integer'
-  | 'long'
-  | 'double'
-  | 'float'
-  | 'boolean'
-  | 'blob'
-  | 'timestamp';
+  'structure' | 'list' | 'map' | 'string' | 'integer' | 'long' | 'double' | 'float' | 'boolean' | 'blob' | 'timestamp';
 
 export interface Shape {
   type: ShapeType;
@@ -143,7 +133,9 @@ export type ShapeCompiler<F> = (shape: Shape, recurse: (name: string) => F, name
  * Memoizes a compiler over (model, shape name), so that each shape of each model is compiled
  * once, and recursive shapes resolve through a late-bound stub.
  */
-export function memoizeByShape<F extends (...args: never[]) => unknown>(compile: ShapeCompiler<F>): (model: ServiceModel, name: string) => F {
+export function memoizeByShape<F extends (...args: never[]) => unknown>(
+  compile: ShapeCompiler<F>,
+): (model: ServiceModel, name: string) => F {
   const perModel = new WeakMap<ServiceModel, (name: string) => F>();
   return (model, name) => {
     let get = perModel.get(model);

@@ -43,7 +43,10 @@ export function queryFormOf(request: HttpRequestParts): Map<string, string> {
 class FormReader {
   private readonly keys: string[];
 
-  constructor(private readonly model: ServiceModel, private readonly form: Map<string, string>) {
+  constructor(
+    private readonly model: ServiceModel,
+    private readonly form: Map<string, string>,
+  ) {
     this.keys = [...form.keys()];
   }
 
@@ -59,10 +62,14 @@ class FormReader {
   private value(ref: MemberRef, key: string): unknown {
     const shape = shapeOf(this.model, ref.shape);
     switch (shape.type) {
-      case 'structure': return this.hasUnder(key) ? this.structure(shape, `${key}.`) : undefined;
-      case 'list': return this.list(ref, shape, key);
-      case 'map': return this.map(ref, shape, key);
-      default: return this.scalar(ref, shape, key);
+      case 'structure':
+        return this.hasUnder(key) ? this.structure(shape, `${key}.`) : undefined;
+      case 'list':
+        return this.list(ref, shape, key);
+      case 'map':
+        return this.map(ref, shape, key);
+      default:
+        return this.scalar(ref, shape, key);
     }
   }
 
@@ -169,7 +176,11 @@ export class QueryCodec implements ProtocolCodec {
   encodeError(model: ServiceModel, err: AwsError, requestId: string): HttpAnswer {
     const message = err.hasMessage ? element('Message', escapeXml(err.message)) : '';
     const error = element('Error', element('Type', err.fault) + element('Code', escapeXml(err.code)) + message);
-    const xml = element('ErrorResponse', error + element('RequestId', escapeXml(requestId)), ` xmlns="${escapeXml(queryNamespaceOf(model))}"`);
+    const xml = element(
+      'ErrorResponse',
+      error + element('RequestId', escapeXml(requestId)),
+      ` xmlns="${escapeXml(queryNamespaceOf(model))}"`,
+    );
     return { status: err.status, headers: { 'content-type': 'text/xml', 'x-amzn-requestid': requestId }, body: Buffer.from(xml, 'utf8') };
   }
 }

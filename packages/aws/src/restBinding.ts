@@ -35,15 +35,18 @@ function escapeRegex(text: string): string {
 function compilePath(template: string): { regex: RegExp; lenient: RegExp; labels: string[]; literalChars: number } {
   const labels: string[] = [];
   let literalChars = 0;
-  const source = template.split(/(\{[^}]+\})/).map((part) => {
-    const label = /^\{([^}+]+)(\+?)\}$/.exec(part);
-    if (!label) {
-      literalChars += part.length;
-      return escapeRegex(part);
-    }
-    labels.push(label[1]!);
-    return label[2] ? '(.+)' : '([^/]+)';
-  }).join('');
+  const source = template
+    .split(/(\{[^}]+\})/)
+    .map((part) => {
+      const label = /^\{([^}+]+)(\+?)\}$/.exec(part);
+      if (!label) {
+        literalChars += part.length;
+        return escapeRegex(part);
+      }
+      labels.push(label[1]!);
+      return label[2] ? '(.+)' : '([^/]+)';
+    })
+    .join('');
   // A trailing slash is optional on the wire (`/2015-03-31/functions/` and `.../functions`).
   const trimmed = source.endsWith('/') && source.length > 1 ? source.slice(0, -1) : source;
   // The lenient form lets labels be empty, to tell a request that left one out what it lacks.
@@ -54,25 +57,40 @@ function compilePath(template: string): { regex: RegExp; lenient: RegExp; labels
 function locatedRequired(model: ServiceModel, op: OperationModel, location: 'querystring' | 'header'): string[] {
   if (!op.input) return [];
   const shape = shapeOf(model, op.input.shape);
-  return (shape.required ?? [])
-    .map((name) => [name, shape.members?.[name]] as const)
-    .filter(([, ref]) => ref?.location === location)
-    // Node gives header names in lower case; query keys keep their case.
-    .map(([name, ref]) => (location === 'header' ? (ref!.locationName ?? name).toLowerCase() : ref!.locationName ?? name));
+  return (
+    (shape.required ?? [])
+      .map((name) => [name, shape.members?.[name]] as const)
+      .filter(([, ref]) => ref?.location === location)
+      // Node gives header names in lower case; query keys keep their case.
+      .map(([name, ref]) => (location === 'header' ? (ref!.locationName ?? name).toLowerCase() : (ref!.locationName ?? name)))
+  );
 }
 
 function compileRoute(model: ServiceModel, name: string, op: OperationModel): Route {
   const [pathTemplate, queryTemplate = ''] = op.http!.requestUri.split('?');
   const { regex, lenient, labels, literalChars } = compilePath(pathTemplate!);
-  const literalQuery = queryTemplate.split('&').filter(Boolean).map((part): [string, string | undefined] => {
-    const eq = part.indexOf('=');
-    return eq < 0 ? [part, undefined] : [part.slice(0, eq), part.slice(eq + 1)];
-  });
+  const literalQuery = queryTemplate
+    .split('&')
+    .filter(Boolean)
+    .map((part): [string, string | undefined] => {
+      const eq = part.indexOf('=');
+      return eq < 0 ? [part, undefined] : [part.slice(0, eq), part.slice(eq + 1)];
+    });
   const requiredQuery = locatedRequired(model, op, 'querystring');
   const requiredHeaders = locatedRequired(model, op, 'header');
   const greedy = /\+\}/.test(pathTemplate!) ? 0 : 1;
   const score = (literalQuery.length + requiredQuery.length + requiredHeaders.length) * 1e6 + literalChars * 10 + greedy;
-  return { operation: name, method: op.http!.method.toUpperCase(), path: regex, lenient, labels, literalQuery, requiredQuery, requiredHeaders, score };
+  return {
+    operation: name,
+    method: op.http!.method.toUpperCase(),
+    path: regex,
+    lenient,
+    labels,
+    literalQuery,
+    requiredQuery,
+    requiredHeaders,
+    score,
+  };
 }
 
 const routeTables = new WeakMap<ServiceModel, Route[]>();
@@ -197,7 +215,12 @@ function readHeaderMember(model: ServiceModel, ref: MemberRef, name: string, req
 }
 
 /** `headers` maps gather every header with the prefix (`x-amz-meta-`), keyed by what follows it. */
-function readHeaderMap(model: ServiceModel, ref: MemberRef, prefix: string, request: HttpRequestParts): Record<string, unknown> | undefined {
+function readHeaderMap(
+  model: ServiceModel,
+  ref: MemberRef,
+  prefix: string,
+  request: HttpRequestParts,
+): Record<string, unknown> | undefined {
   const lowerPrefix = prefix.toLowerCase();
   const valueRef = shapeOf(model, ref.shape).value!;
   let out: Record<string, unknown> | undefined;
@@ -221,14 +244,21 @@ function readQueryMember(model: ServiceModel, ref: MemberRef, name: string, requ
 }
 
 /** A querystring map takes every query key no other member claims. */
-function readQueryMap(model: ServiceModel, ref: MemberRef, claimed: Set<string>, request: HttpRequestParts): Record<string, unknown> | undefined {
+function readQueryMap(
+  model: ServiceModel,
+  ref: MemberRef,
+  claimed: Set<string>,
+  request: HttpRequestParts,
+): Record<string, unknown> | undefined {
   const valueRef = shapeOf(model, ref.shape).value!;
   const listValued = shapeOf(model, valueRef.shape).type === 'list';
   let out: Record<string, unknown> | undefined;
   for (const key of new Set(request.query.keys())) {
     if (claimed.has(key)) continue;
     out ??= {};
-    out[key] = listValued ? readList(model, valueRef, request.query.getAll(key), 'querystring', key) : readText(model, valueRef, request.query.get(key)!, 'querystring', key);
+    out[key] = listValued
+      ? readList(model, valueRef, request.query.getAll(key), 'querystring', key)
+      : readText(model, valueRef, request.query.get(key)!, 'querystring', key);
   }
   return out;
 }
@@ -243,7 +273,12 @@ function claimedQueryKeys(shape: Shape): Set<string> {
 }
 
 /** Every member the request carries outside its body: labels, query, headers. */
-export function readLocatedMembers(model: ServiceModel, shape: Shape, request: HttpRequestParts, labels: Record<string, string>): Record<string, unknown> {
+export function readLocatedMembers(
+  model: ServiceModel,
+  shape: Shape,
+  request: HttpRequestParts,
+  labels: Record<string, string>,
+): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   const claimed = claimedQueryKeys(shape);
   for (const [name, ref] of Object.entries(shape.members ?? {})) {
@@ -254,12 +289,20 @@ export function readLocatedMembers(model: ServiceModel, shape: Shape, request: H
         // An empty label is a missing one: `/bucket/` names no key.
         value = labels[wireName] ? readText(model, ref, labels[wireName]!, 'uri', wireName) : undefined;
         break;
-      case 'header': value = readHeaderMember(model, ref, wireName, request); break;
-      case 'headers': value = readHeaderMap(model, ref, ref.locationName ?? '', request); break;
-      case 'querystring':
-        value = shapeOf(model, ref.shape).type === 'map' ? readQueryMap(model, ref, claimed, request) : readQueryMember(model, ref, wireName, request);
+      case 'header':
+        value = readHeaderMember(model, ref, wireName, request);
         break;
-      default: continue;
+      case 'headers':
+        value = readHeaderMap(model, ref, ref.locationName ?? '', request);
+        break;
+      case 'querystring':
+        value =
+          shapeOf(model, ref.shape).type === 'map'
+            ? readQueryMap(model, ref, claimed, request)
+            : readQueryMember(model, ref, wireName, request);
+        break;
+      default:
+        continue;
     }
     if (value !== undefined) out[name] = value;
   }

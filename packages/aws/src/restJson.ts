@@ -13,8 +13,17 @@ import { jsonReaderOf, jsonWriterOf, parseJsonBody } from './json.js';
 import { inputShapeName, outputShapeName, shapeOf, type MemberRef, type ServiceModel, type Shape } from './model.js';
 import type { HttpAnswer, HttpRequestParts, ProtocolCodec } from './protocol.js';
 import {
-  BadValueError, bodyMembersOf, hasBodyMembers, isAsyncIterable, isLocated, matchRoute, payloadOf, readLocatedMembers,
-  routeLabels, toBuffer, writeLocatedMembers,
+  BadValueError,
+  bodyMembersOf,
+  hasBodyMembers,
+  isAsyncIterable,
+  isLocated,
+  matchRoute,
+  payloadOf,
+  readLocatedMembers,
+  routeLabels,
+  toBuffer,
+  writeLocatedMembers,
 } from './restBinding.js';
 import { inputViolations } from './validation.js';
 
@@ -38,7 +47,8 @@ function withoutLocated(shape: Shape, parsed: Record<string, unknown>): Record<s
 }
 
 export const jsonBody: RestBody = {
-  readMembers: (model, shapeName, shape, body) => jsonReaderOf(model, shapeName)(withoutLocated(shape, parseJsonBody(body))) as Record<string, unknown>,
+  readMembers: (model, shapeName, shape, body) =>
+    jsonReaderOf(model, shapeName)(withoutLocated(shape, parseJsonBody(body))) as Record<string, unknown>,
   readPayload: (model, shapeName, body) => jsonReaderOf(model, shapeName)(parseJsonBody(body)),
   writeMembers: (model, shapeName, _shape, body) => Buffer.from(jsonWriterOf(model, shapeName)(body), 'utf8'),
   writePayload: (model, _member, ref, value) => Buffer.from(jsonWriterOf(model, ref.shape)(value), 'utf8'),
@@ -47,7 +57,10 @@ export const jsonBody: RestBody = {
 
 /** The REST protocols differ only in their body and their dialect; this is all the rest. */
 export class RestCodec implements ProtocolCodec {
-  constructor(readonly body: RestBody, readonly dialect: ErrorDialect) {}
+  constructor(
+    readonly body: RestBody,
+    readonly dialect: ErrorDialect,
+  ) {}
 
   operationOf(model: ServiceModel, request: HttpRequestParts): string | undefined {
     return matchRoute(model, request)?.operation;
@@ -109,7 +122,12 @@ export class RestCodec implements ProtocolCodec {
     return { status: located.status ?? status, headers, body };
   }
 
-  private outputBody(model: ServiceModel, shapeName: string, shape: Shape, output: Record<string, unknown>): { contentType?: string; body: HttpAnswer['body'] } {
+  private outputBody(
+    model: ServiceModel,
+    shapeName: string,
+    shape: Shape,
+    output: Record<string, unknown>,
+  ): { contentType?: string; body: HttpAnswer['body'] } {
     const payload = payloadOf(shape);
     if (!payload) {
       if (!hasBodyMembers(shape)) return { body: EMPTY };
@@ -118,7 +136,8 @@ export class RestCodec implements ProtocolCodec {
     const value = output[payload.name];
     if (value === undefined || value === null) return { body: EMPTY };
     const payloadShape = shapeOf(model, payload.ref.shape);
-    if (payloadShape.type === 'blob') return { contentType: 'application/octet-stream', body: isAsyncIterable(value) ? value : toBuffer(value) };
+    if (payloadShape.type === 'blob')
+      return { contentType: 'application/octet-stream', body: isAsyncIterable(value) ? value : toBuffer(value) };
     if (payloadShape.type === 'string') return { contentType: 'text/plain', body: toBuffer(value) };
     return { contentType: this.body.contentType, body: this.body.writePayload(model, payload.name, payload.ref, value) };
   }

@@ -51,7 +51,8 @@ function readDocument(model: ServiceModel, shape: Shape, body: Buffer): Record<s
     return readStructureXml(model, shape, parseXmlDocument(body).node);
   } catch (err) {
     if (err instanceof MalformedXmlError) throw new BadValueError({ location: 'body', wireName: '', text: '', type: 'xml' });
-    if (err instanceof XmlValueError) throw new BadValueError({ location: 'body', wireName: err.path.join('.'), text: err.text, type: err.type });
+    if (err instanceof XmlValueError)
+      throw new BadValueError({ location: 'body', wireName: err.path.join('.'), text: err.text, type: err.type });
     throw err;
   }
 }
@@ -73,11 +74,16 @@ export class RestXmlCodec extends RestCodec {
   }
 
   override encodeError(_model: ServiceModel, err: AwsError, requestId: string): HttpAnswer {
-    const details = err instanceof DetailedAwsError
-      ? Object.entries(err.details).map(([name, value]) => element(name, escapeXml(value))).join('')
-      : '';
+    const details =
+      err instanceof DetailedAwsError
+        ? Object.entries(err.details)
+            .map(([name, value]) => element(name, escapeXml(value)))
+            .join('')
+        : '';
     const message = err.hasMessage ? element('Message', escapeXml(err.message)) : '';
-    const xml = XML_DECLARATION + element('Error', element('Code', escapeXml(err.code)) + message + details + element('RequestId', escapeXml(requestId)));
+    const xml =
+      XML_DECLARATION +
+      element('Error', element('Code', escapeXml(err.code)) + message + details + element('RequestId', escapeXml(requestId)));
     return {
       status: err.status,
       headers: { 'content-type': 'application/xml', 'x-amz-request-id': requestId },

@@ -10,7 +10,10 @@ export type TimestampFormat = 'iso8601' | 'rfc822' | 'unixTimestamp';
 
 /** A text value its shape cannot take; codecs turn it into their API's own error. */
 export class ScalarError extends Error {
-  constructor(readonly text: string, readonly type: string) {
+  constructor(
+    readonly text: string,
+    readonly type: string,
+  ) {
     super(`'${text}' is not a valid ${type}`);
   }
 }
@@ -52,19 +55,27 @@ function readTimestamp(text: string, format: TimestampFormat): Date {
 /** The value of a scalar shape from its text form. */
 export function readScalar(shape: Shape, ref: MemberRef | undefined, text: string, timestamps: TimestampFormat): unknown {
   switch (shape.type) {
-    case 'string': return text;
-    case 'integer': return readInteger(text, 'integer', INT32_MIN, INT32_MAX);
-    case 'long': return readInteger(text, 'long', -Number.MAX_SAFE_INTEGER, Number.MAX_SAFE_INTEGER);
-    case 'double': case 'float': return readFloat(text, shape.type);
+    case 'string':
+      return text;
+    case 'integer':
+      return readInteger(text, 'integer', INT32_MIN, INT32_MAX);
+    case 'long':
+      return readInteger(text, 'long', -Number.MAX_SAFE_INTEGER, Number.MAX_SAFE_INTEGER);
+    case 'double':
+    case 'float':
+      return readFloat(text, shape.type);
     case 'boolean': {
       const lower = text.trim().toLowerCase();
       if (lower === 'true') return true;
       if (lower === 'false') return false;
       throw new ScalarError(text, 'boolean');
     }
-    case 'blob': return Buffer.from(text, 'base64');
-    case 'timestamp': return readTimestamp(text, timestampFormatOf(shape, ref, timestamps));
-    default: throw new ScalarError(text, shape.type);
+    case 'blob':
+      return Buffer.from(text, 'base64');
+    case 'timestamp':
+      return readTimestamp(text, timestampFormatOf(shape, ref, timestamps));
+    default:
+      throw new ScalarError(text, shape.type);
   }
 }
 
@@ -90,10 +101,18 @@ function writeNumber(value: number): string {
 /** The text form of a scalar value. */
 export function writeScalar(shape: Shape, ref: MemberRef | undefined, value: unknown, timestamps: TimestampFormat): string {
   switch (shape.type) {
-    case 'timestamp': return writeTimestamp(value instanceof Date ? value : new Date(value as number), timestampFormatOf(shape, ref, timestamps));
-    case 'blob': return Buffer.from(value as Uint8Array).toString('base64');
-    case 'boolean': return value ? 'true' : 'false';
-    case 'integer': case 'long': case 'double': case 'float': return writeNumber(value as number);
-    default: return String(value);
+    case 'timestamp':
+      return writeTimestamp(value instanceof Date ? value : new Date(value as number), timestampFormatOf(shape, ref, timestamps));
+    case 'blob':
+      return Buffer.from(value as Uint8Array).toString('base64');
+    case 'boolean':
+      return value ? 'true' : 'false';
+    case 'integer':
+    case 'long':
+    case 'double':
+    case 'float':
+      return writeNumber(value as number);
+    default:
+      return String(value);
   }
 }

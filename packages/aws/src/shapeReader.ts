@@ -22,10 +22,15 @@ const START_OF_OBJECT = 'Start of structure or map found where not expected.';
 /** The Java class AWS's parser names when a JSON scalar has the wrong type. */
 function javaClassOf(value: unknown): string | undefined {
   switch (typeof value) {
-    case 'boolean': return 'class java.lang.Boolean';
-    case 'number': case 'bigint': return 'class com.amazon.coral.value.json.numbers.TruncatingBigNumber';
-    case 'string': return 'class java.lang.String';
-    default: return undefined;
+    case 'boolean':
+      return 'class java.lang.Boolean';
+    case 'number':
+    case 'bigint':
+      return 'class com.amazon.coral.value.json.numbers.TruncatingBigNumber';
+    case 'string':
+      return 'class java.lang.String';
+    default:
+      return undefined;
   }
 }
 
@@ -102,10 +107,14 @@ function setOwn(target: Record<string, unknown>, key: string, value: unknown): v
 export function shapeReaderCompiler(leaves: LeafReaders): (model: ServiceModel, shapeName: string) => ValueReader {
   return memoizeByShape<ValueReader>((shape, readerOf) => {
     switch (shape.type) {
-      case 'structure': return structureReader(shape, readerOf);
-      case 'list': return listReader(shape, readerOf);
-      case 'map': return mapReader(shape, readerOf);
-      default: return leaves[shape.type];
+      case 'structure':
+        return structureReader(shape, readerOf);
+      case 'list':
+        return listReader(shape, readerOf);
+      case 'map':
+        return mapReader(shape, readerOf);
+      default:
+        return leaves[shape.type];
     }
   });
 }

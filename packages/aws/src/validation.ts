@@ -124,20 +124,28 @@ function rulesOf(shapeName: string, shape: Shape): Rule[] {
   const rules: Rule[] = [];
   if (shape.pattern !== undefined) {
     const regex = modelPatternRegex(shape.pattern); // AWS matches the whole value
-    rules.push({ kind: 'pattern', holds: (v: string) => regex.test(v), text: `Member must satisfy regular expression pattern: ${shape.pattern}` });
+    rules.push({
+      kind: 'pattern',
+      holds: (v: string) => regex.test(v),
+      text: `Member must satisfy regular expression pattern: ${shape.pattern}`,
+    });
   }
   const isNumber = shape.type === 'integer' || shape.type === 'long' || shape.type === 'double' || shape.type === 'float';
   if (shape.min !== undefined) {
     const min = shape.min;
-    rules.push(isNumber
-      ? { kind: 'min', holds: (v: number) => v >= min, text: `Member must have value greater than or equal to ${min}` }
-      : { kind: 'min', holds: (v) => lengthOf(v) >= min, text: `Member must have length greater than or equal to ${min}` });
+    rules.push(
+      isNumber
+        ? { kind: 'min', holds: (v: number) => v >= min, text: `Member must have value greater than or equal to ${min}` }
+        : { kind: 'min', holds: (v) => lengthOf(v) >= min, text: `Member must have length greater than or equal to ${min}` },
+    );
   }
   if (shape.max !== undefined) {
     const max = shape.max;
-    rules.push(isNumber
-      ? { kind: 'max', holds: (v: number) => v <= max, text: `Member must have value less than or equal to ${max}` }
-      : { kind: 'max', holds: (v) => lengthOf(v) <= max, text: `Member must have length less than or equal to ${max}` });
+    rules.push(
+      isNumber
+        ? { kind: 'max', holds: (v: number) => v <= max, text: `Member must have value less than or equal to ${max}` }
+        : { kind: 'max', holds: (v) => lengthOf(v) <= max, text: `Member must have length less than or equal to ${max}` },
+    );
   }
   if (shape.enum !== undefined) {
     const values = enumValues(shapeName, shape);
@@ -170,7 +178,9 @@ function describeForHash(value: unknown): string {
   if (value instanceof Date) return value.toISOString();
   if (Array.isArray(value)) return `[${value.map(describeForHash).join(',')}]`;
   if (typeof value === 'object' && value !== null) {
-    return `{${Object.entries(value).map(([k, v]) => `${k}:${describeForHash(v)}`).join(',')}}`;
+    return `{${Object.entries(value)
+      .map(([k, v]) => `${k}:${describeForHash(v)}`)
+      .join(',')}}`;
   }
   return JSON.stringify(value) ?? 'null';
 }
@@ -310,10 +320,14 @@ export const validatorOf: (model: ServiceModel, shapeName: string) => Validator 
   (shape, validatorOf, name, model) => {
     const c: Compiling = { shape: (n) => shapeOf(model, n), printerOf: (n) => printers(model, n), validatorOf };
     switch (shape.type) {
-      case 'structure': return structureValidator(c, shape);
-      case 'list': return listValidator(c, name, shape);
-      case 'map': return mapValidator(c, name, shape);
-      default: return scalarValidator(rulesOf(name, shape), c.printerOf(name));
+      case 'structure':
+        return structureValidator(c, shape);
+      case 'list':
+        return listValidator(c, name, shape);
+      case 'map':
+        return mapValidator(c, name, shape);
+      default:
+        return scalarValidator(rulesOf(name, shape), c.printerOf(name));
     }
   },
 );

@@ -58,9 +58,12 @@ export function valueXml(model: ServiceModel, name: string, ref: MemberRef, valu
       const { attributes, inner } = structureXml(model, shape, value as Record<string, unknown>);
       return element(name, inner, ns + attributes);
     }
-    case 'list': return listXml(model, name, ref, shape, value as unknown[]);
-    case 'map': return mapXml(model, name, ref, shape, value as Record<string, unknown>);
-    default: return element(name, escapeXml(writeScalar(shape, ref, value, 'iso8601')), ns);
+    case 'list':
+      return listXml(model, name, ref, shape, value as unknown[]);
+    case 'map':
+      return mapXml(model, name, ref, shape, value as Record<string, unknown>);
+    default:
+      return element(name, escapeXml(writeScalar(shape, ref, value, 'iso8601')), ns);
   }
 }
 
@@ -173,13 +176,16 @@ function readMemberXml(model: ServiceModel, name: string, ref: MemberRef, parent
 export function readNodeXml(model: ServiceModel, ref: MemberRef, node: XmlNode, path: XmlPath): unknown {
   const shape = shapeOf(model, ref.shape);
   switch (shape.type) {
-    case 'structure': return readStructureXml(model, shape, node, path);
+    case 'structure':
+      return readStructureXml(model, shape, node, path);
     case 'list': {
       const items = children(node, shape.member!.locationName ?? 'member');
       return items.map((item, i) => readNodeXml(model, shape.member!, item, [...path, String(i + 1)]));
     }
-    case 'map': return readEntries(model, shape, children(node, 'entry'), path);
-    default: return readScalarXml(model, ref, textOf(node), path);
+    case 'map':
+      return readEntries(model, shape, children(node, 'entry'), path);
+    default:
+      return readScalarXml(model, ref, textOf(node), path);
   }
 }
 
@@ -191,14 +197,23 @@ function readEntries(model: ServiceModel, shape: Shape, entries: XmlNode[], path
     const key = textOf(children(entry, keyName)[0]);
     const valueNode = children(entry, valueName)[0];
     if (valueNode === undefined) continue;
-    Object.defineProperty(out, key, { value: readNodeXml(model, shape.value!, valueNode, [...path, key]), enumerable: true, writable: true, configurable: true });
+    Object.defineProperty(out, key, {
+      value: readNodeXml(model, shape.value!, valueNode, [...path, key]),
+      enumerable: true,
+      writable: true,
+      configurable: true,
+    });
   }
   return out;
 }
 
 /** An XML value that the member's type cannot take, with where it was. */
 export class XmlValueError extends Error {
-  constructor(readonly path: XmlPath, readonly text: string, readonly type: string) {
+  constructor(
+    readonly path: XmlPath,
+    readonly text: string,
+    readonly type: string,
+  ) {
     super(`cannot read '${text}' at ${path.join('.')} as ${type}`);
   }
 }

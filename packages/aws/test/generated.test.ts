@@ -7,8 +7,21 @@
 import { strict as assert } from 'node:assert';
 import { describe, it } from 'node:test';
 import {
-  AwsError, compileAllValidators, decodeInput as decodeAwsJson, DetailedAwsError, inputShapeName, loadModel, modelIds, queryCodec,
-  modelPatternRegex, restJsonCodec, restXmlCodec, validatorOf, Violations, type HttpRequestParts, type ServiceModel,
+  AwsError,
+  compileAllValidators,
+  decodeInput as decodeAwsJson,
+  DetailedAwsError,
+  inputShapeName,
+  loadModel,
+  modelIds,
+  queryCodec,
+  modelPatternRegex,
+  restJsonCodec,
+  restXmlCodec,
+  validatorOf,
+  Violations,
+  type HttpRequestParts,
+  type ServiceModel,
 } from '../src/index.js';
 import { awsJsonBody, CannotSample, invalidCases, queryRequest, restRequest, sampleOf, type InvalidCase } from './helpers/modelCases.js';
 
@@ -22,18 +35,25 @@ function protocolOf(model: ServiceModel): Protocol {
 
 function requestOf(model: ServiceModel, protocol: Protocol, operation: string, input: Record<string, unknown>): HttpRequestParts | Buffer {
   switch (protocol) {
-    case 'json': return awsJsonBody(input);
-    case 'query': return queryRequest(model, operation, input);
-    default: return restRequest(model, operation, input, protocol === 'rest-xml');
+    case 'json':
+      return awsJsonBody(input);
+    case 'query':
+      return queryRequest(model, operation, input);
+    default:
+      return restRequest(model, operation, input, protocol === 'rest-xml');
   }
 }
 
 function decode(model: ServiceModel, protocol: Protocol, operation: string, request: HttpRequestParts | Buffer): object {
   switch (protocol) {
-    case 'json': return decodeAwsJson(model, operation, 'json', request as Buffer);
-    case 'query': return queryCodec.decodeInput(model, operation, request as HttpRequestParts);
-    case 'rest-json': return restJsonCodec.decodeInput(model, operation, request as HttpRequestParts);
-    case 'rest-xml': return restXmlCodec.decodeInput(model, operation, request as HttpRequestParts);
+    case 'json':
+      return decodeAwsJson(model, operation, 'json', request as Buffer);
+    case 'query':
+      return queryCodec.decodeInput(model, operation, request as HttpRequestParts);
+    case 'rest-json':
+      return restJsonCodec.decodeInput(model, operation, request as HttpRequestParts);
+    case 'rest-xml':
+      return restXmlCodec.decodeInput(model, operation, request as HttpRequestParts);
   }
 }
 

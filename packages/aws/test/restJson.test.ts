@@ -4,7 +4,13 @@
  */
 import { strict as assert } from 'node:assert';
 import { describe, it } from 'node:test';
-import { CreateStreamCommand, DescribeStreamCommand, GetDataEndpointCommand, KinesisVideoClient, ListStreamsCommand } from '@aws-sdk/client-kinesis-video';
+import {
+  CreateStreamCommand,
+  DescribeStreamCommand,
+  GetDataEndpointCommand,
+  KinesisVideoClient,
+  ListStreamsCommand,
+} from '@aws-sdk/client-kinesis-video';
 import { InvokeCommand, LambdaClient, ListFunctionsCommand } from '@aws-sdk/client-lambda';
 import { AwsError, loadModel, restJsonCodec, type HttpRequestParts } from '../src/index.js';
 import { loopHandler, testCredentials, type Served } from './helpers/sdkLoop.js';
@@ -14,14 +20,20 @@ const lambda = loadModel('lambda-2015-03-31');
 
 function videoClient(handle: (op: string, input: any) => unknown, served: Served = {}) {
   return new KinesisVideoClient({
-    region: 'us-east-1', endpoint: 'http://localhost:4567', credentials: testCredentials, maxAttempts: 1,
+    region: 'us-east-1',
+    endpoint: 'http://localhost:4567',
+    credentials: testCredentials,
+    maxAttempts: 1,
     requestHandler: loopHandler(video, restJsonCodec, handle, served),
   });
 }
 
 function lambdaClient(handle: (op: string, input: any) => unknown, served: Served = {}) {
   return new LambdaClient({
-    region: 'us-east-1', endpoint: 'http://localhost:4567', credentials: testCredentials, maxAttempts: 1,
+    region: 'us-east-1',
+    endpoint: 'http://localhost:4567',
+    credentials: testCredentials,
+    maxAttempts: 1,
     requestHandler: loopHandler(lambda, restJsonCodec, handle, served),
   });
 }
@@ -42,7 +54,9 @@ describe('restJson1: Kinesis Video Streams through the SDK', () => {
 
   it('DescribeStream: timestamps in the JSON body arrive as Dates on both sides', async () => {
     const created = new Date('2024-05-06T07:08:09.123Z');
-    const client = videoClient(() => ({ StreamInfo: { StreamName: 'cam', Status: 'ACTIVE', CreationTime: created, DataRetentionInHours: 2 } }));
+    const client = videoClient(() => ({
+      StreamInfo: { StreamName: 'cam', Status: 'ACTIVE', CreationTime: created, DataRetentionInHours: 2 },
+    }));
     const out = await client.send(new DescribeStreamCommand({ StreamName: 'cam' }));
     assert.equal(out.StreamInfo?.CreationTime?.getTime(), created.getTime());
     assert.equal(out.StreamInfo?.Status, 'ACTIVE');
@@ -61,7 +75,10 @@ describe('restJson1: Kinesis Video Streams through the SDK', () => {
     await assert.rejects(client.send(new GetDataEndpointCommand({ StreamName: 'bad name!', APIName: 'GET_MEDIA' })), (err: any) => {
       assert.equal(err.name, 'ValidationException');
       assert.equal(err.$metadata.httpStatusCode, 400);
-      assert.equal(err.message, "1 validation error detected: Value 'bad name!' at 'streamName' failed to satisfy constraint: Member must satisfy regular expression pattern: [a-zA-Z0-9_.-]+");
+      assert.equal(
+        err.message,
+        "1 validation error detected: Value 'bad name!' at 'streamName' failed to satisfy constraint: Member must satisfy regular expression pattern: [a-zA-Z0-9_.-]+",
+      );
       return true;
     });
   });
@@ -82,10 +99,24 @@ describe('restJson1: Kinesis Video Streams through the SDK', () => {
 describe('restJson1: Lambda through the SDK (labels, query, headers, blob payloads, status codes)', () => {
   it('Invoke: the function name from the path label, the qualifier from the query, headers and the payload', async () => {
     const served: Served = {};
-    const client = lambdaClient((_op, input) => ({ StatusCode: 202, FunctionError: 'Unhandled', Payload: Buffer.from(`{"echo":${Buffer.from(input.Payload).toString()}}`), ExecutedVersion: '7' }), served);
-    const out = await client.send(new InvokeCommand({
-      FunctionName: 'my-function', Qualifier: 'prod', InvocationType: 'Event', LogType: 'Tail', Payload: Buffer.from('{"a":1}'),
-    }));
+    const client = lambdaClient(
+      (_op, input) => ({
+        StatusCode: 202,
+        FunctionError: 'Unhandled',
+        Payload: Buffer.from(`{"echo":${Buffer.from(input.Payload).toString()}}`),
+        ExecutedVersion: '7',
+      }),
+      served,
+    );
+    const out = await client.send(
+      new InvokeCommand({
+        FunctionName: 'my-function',
+        Qualifier: 'prod',
+        InvocationType: 'Event',
+        LogType: 'Tail',
+        Payload: Buffer.from('{"a":1}'),
+      }),
+    );
     assert.equal(served.operation, 'Invoke');
     assert.equal(served.request?.path, '/2015-03-31/functions/my-function/invocations');
     const input = served.input as Record<string, unknown>;
@@ -109,7 +140,10 @@ describe('restJson1: Lambda through the SDK (labels, query, headers, blob payloa
 
   it('ListFunctions: query members with integers, and a literal query part in requestUri', async () => {
     const served: Served = {};
-    const client = lambdaClient(() => ({ Functions: [{ FunctionName: 'f', LastModified: '2024-01-01T00:00:00.000+0000', MemorySize: 128 }] }), served);
+    const client = lambdaClient(
+      () => ({ Functions: [{ FunctionName: 'f', LastModified: '2024-01-01T00:00:00.000+0000', MemorySize: 128 }] }),
+      served,
+    );
     const out = await client.send(new ListFunctionsCommand({ MaxItems: 5, Marker: 'm' }));
     assert.equal(served.operation, 'ListFunctions');
     assert.deepEqual(served.input, { MaxItems: 5, Marker: 'm' });
@@ -121,7 +155,10 @@ describe('restJson1: decoding by hand', () => {
   it('a label that is not a number where the model wants one is refused, not passed on', () => {
     const op = restJsonCodec.operationOf(lambda, request('GET', '/2018-10-31/layers/my-layer/versions/abc'));
     assert.equal(op, 'GetLayerVersion');
-    assert.throws(() => restJsonCodec.decodeInput(lambda, op!, request('GET', '/2018-10-31/layers/my-layer/versions/abc')), (err: any) => err.code === 'SerializationException' && err.status === 400);
+    assert.throws(
+      () => restJsonCodec.decodeInput(lambda, op!, request('GET', '/2018-10-31/layers/my-layer/versions/abc')),
+      (err: any) => err.code === 'SerializationException' && err.status === 400,
+    );
   });
 
   it('a request no template fits names no operation', () => {
@@ -130,7 +167,10 @@ describe('restJson1: decoding by hand', () => {
   });
 
   it('an unparseable JSON body is a SerializationException', () => {
-    assert.throws(() => restJsonCodec.decodeInput(video, 'CreateStream', request('POST', '/createStream', '{not json')), (err: any) => err.code === 'SerializationException');
+    assert.throws(
+      () => restJsonCodec.decodeInput(video, 'CreateStream', request('POST', '/createStream', '{not json')),
+      (err: any) => err.code === 'SerializationException',
+    );
   });
 
   it('errors carry x-amzn-ErrorType, the request id and {"message"}', () => {

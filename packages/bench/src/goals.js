@@ -9,7 +9,8 @@ const x = (n) => `${n.toFixed(1)}×`;
 const pct = (n) => `${Math.round(n * 100)}%`;
 const ms = (n) => `${n.toFixed(2)} ms`;
 /** The no-op server's PutRecord latency at a rate: the client's and loopback's own floor. */
-const latencyFloor = (run, rate) => find(run, 'calibrate', { measure: `no-op server, PutRecord latency at ${rate.toLocaleString('en-US')}/s` })?.latency?.latencyMs;
+const latencyFloor = (run, rate) =>
+  find(run, 'calibrate', { measure: `no-op server, PutRecord latency at ${rate.toLocaleString('en-US')}/s` })?.latency?.latencyMs;
 const floorNote = (run, rate) => {
   const floor = latencyFloor(run, rate);
   return floor ? ` (no-op server ${ms(floor.p50)}/${ms(floor.p99)})` : '';
@@ -19,7 +20,10 @@ const GOALS = [
   {
     goal: 'PutRecords pre-built ≥ 10× kinesalite',
     check(run) {
-      const r = ratio(find(run, 'put-records', { target: 'freshet', client: 'pre-built' })?.recordsPerSecond, find(run, 'put-records', { target: 'kinesalite', client: 'pre-built' })?.recordsPerSecond);
+      const r = ratio(
+        find(run, 'put-records', { target: 'freshet', client: 'pre-built' })?.recordsPerSecond,
+        find(run, 'put-records', { target: 'kinesalite', client: 'pre-built' })?.recordsPerSecond,
+      );
       return r == null ? null : { measured: x(r), met: r >= 10 };
     },
   },
@@ -40,7 +44,10 @@ const GOALS = [
       const r = ratio(find(run, 'drain', { target: 'freshet', reader })?.recordsPerSecond, kinesalite);
       if (r == null) return null;
       // The drain client's own ceiling (no-op server) bounds what any server can show here.
-      const ceiling = ratio(find(run, 'calibrate', { measure: `no-op server, GetRecords drain, ${reader}` })?.drain?.recordsPerSecond, kinesalite);
+      const ceiling = ratio(
+        find(run, 'calibrate', { measure: `no-op server, GetRecords drain, ${reader}` })?.drain?.recordsPerSecond,
+        kinesalite,
+      );
       return { measured: ceiling == null ? x(r) : `${x(r)} (client ceiling ${x(ceiling)})`, met: r >= 10 };
     },
   },
@@ -51,15 +58,24 @@ const GOALS = [
       const rows = [200, 2000].map((rate) => find(run, 'put-record-latency', { target: 'freshet', rate }));
       if (!fsync || rows.some((row) => !row)) return null;
       const met = rows.every((row) => row.p50 <= fsync.p50 + 1 && row.p99 <= fsync.p99 + 3);
-      return { measured: `fsync ${ms(fsync.p50)}/${ms(fsync.p99)}; ${rows.map((row) => `${row.rate}/s: ${ms(row.p50)}/${ms(row.p99)}${floorNote(run, row.rate)}`).join('; ')}`, met };
+      return {
+        measured: `fsync ${ms(fsync.p50)}/${ms(fsync.p99)}; ${rows.map((row) => `${row.rate}/s: ${ms(row.p50)}/${ms(row.p99)}${floorNote(run, row.rate)}`).join('; ')}`,
+        met,
+      };
     },
   },
   {
     goal: "--fsync never: PutRecord p99 < kinesalite's p50 (200 and 2,000/s)",
     check(run) {
-      const pairs = [200, 2000].map((rate) => [find(run, 'put-record-latency', { target: 'freshet-relaxed', rate }), find(run, 'put-record-latency', { target: 'kinesalite', rate })]);
+      const pairs = [200, 2000].map((rate) => [
+        find(run, 'put-record-latency', { target: 'freshet-relaxed', rate }),
+        find(run, 'put-record-latency', { target: 'kinesalite', rate }),
+      ]);
       if (pairs.some(([a, b]) => !a || !b)) return null;
-      return { measured: pairs.map(([a, b]) => `${a.rate}/s: ${ms(a.p99)} vs ${ms(b.p50)}${floorNote(run, a.rate)}`).join('; '), met: pairs.every(([a, b]) => a.p99 < b.p50) };
+      return {
+        measured: pairs.map(([a, b]) => `${a.rate}/s: ${ms(a.p99)} vs ${ms(b.p50)}${floorNote(run, a.rate)}`).join('; '),
+        met: pairs.every(([a, b]) => a.p99 < b.p50),
+      };
     },
   },
   {
@@ -76,7 +92,10 @@ const GOALS = [
     check(run) {
       const row = find(run, 'recovery', { target: 'freshet' });
       if (!row) return null;
-      return { measured: `${(row.logBytes / 1e9).toFixed(1)} GB: ${Math.round(row.firstReadMs)} ms`, met: row.firstReadMs < 2000 && row.logBytes >= 10e9 };
+      return {
+        measured: `${(row.logBytes / 1e9).toFixed(1)} GB: ${Math.round(row.firstReadMs)} ms`,
+        met: row.firstReadMs < 2000 && row.logBytes >= 10e9,
+      };
     },
   },
   {
@@ -103,7 +122,7 @@ export function checkGoals(run) {
 }
 
 export const GOAL_COLUMNS = [
-  { key: 'goal', label: 'goal (Freshet, fsync\'d acks)' },
+  { key: 'goal', label: "goal (Freshet, fsync'd acks)" },
   { key: 'measured', label: 'measured' },
   { key: 'verdict', label: 'verdict' },
 ];

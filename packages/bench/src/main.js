@@ -17,8 +17,38 @@ const TARGETS = ['freshet', 'freshet-relaxed', 'kinesalite', 'kinesis-local'];
 
 // Lengths of each measurement, full run and --quick.
 const SIZES = {
-  full: { warmupSeconds: 2, putSeconds: 15, latencySeconds: 15, drainRecords: 1_000_000, preloadCapSeconds: 180, drainCapSeconds: 180, e2eSeconds: 15, scaleSeconds: 8, sweepSeconds: 5, sweepRepeats: 3, latencyConnections: 50, calibrateSeconds: 10, diskSeconds: 5, recoveryGb: 10 },
-  quick: { warmupSeconds: 1, putSeconds: 5, latencySeconds: 5, drainRecords: 100_000, preloadCapSeconds: 30, drainCapSeconds: 30, e2eSeconds: 5, scaleSeconds: 3, sweepSeconds: 3, sweepRepeats: 1, latencyConnections: 50, calibrateSeconds: 4, diskSeconds: 2, recoveryGb: 1 },
+  full: {
+    warmupSeconds: 2,
+    putSeconds: 15,
+    latencySeconds: 15,
+    drainRecords: 1_000_000,
+    preloadCapSeconds: 180,
+    drainCapSeconds: 180,
+    e2eSeconds: 15,
+    scaleSeconds: 8,
+    sweepSeconds: 5,
+    sweepRepeats: 3,
+    latencyConnections: 50,
+    calibrateSeconds: 10,
+    diskSeconds: 5,
+    recoveryGb: 10,
+  },
+  quick: {
+    warmupSeconds: 1,
+    putSeconds: 5,
+    latencySeconds: 5,
+    drainRecords: 100_000,
+    preloadCapSeconds: 30,
+    drainCapSeconds: 30,
+    e2eSeconds: 5,
+    scaleSeconds: 3,
+    sweepSeconds: 3,
+    sweepRepeats: 1,
+    latencyConnections: 50,
+    calibrateSeconds: 4,
+    diskSeconds: 2,
+    recoveryGb: 1,
+  },
 };
 
 const USAGE = `Usage: npm run bench -- [options]
@@ -58,7 +88,11 @@ function parseOptions() {
     console.log(USAGE);
     process.exit(0);
   }
-  const list = (text) => text.split(',').map((s) => s.trim()).filter(Boolean);
+  const list = (text) =>
+    text
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean);
   const targets = values.targets ? list(values.targets) : TARGETS;
   const scenarioIds = values.scenarios ? list(values.scenarios) : SCENARIOS.map((s) => s.id).filter((id) => !OPT_IN.has(id));
   if (values.recovery && !scenarioIds.includes('recovery')) scenarioIds.push('recovery');
@@ -69,8 +103,22 @@ function parseOptions() {
   if (values['latency-connections']) sizes.latencyConnections = Number(values['latency-connections']);
   if (values['drain-records']) sizes.drainRecords = Number(values['drain-records']);
   if (values['sweep-repeats']) sizes.sweepRepeats = Number(values['sweep-repeats']);
-  if (values.seconds) Object.assign(sizes, { putSeconds: +values.seconds, latencySeconds: +values.seconds, e2eSeconds: +values.seconds, scaleSeconds: +values.seconds, sweepSeconds: +values.seconds });
-  return { quick: values.quick, targets, scenarios: SCENARIOS.filter((s) => scenarioIds.includes(s.id)), sizes, dataRoot: values['data-root'] ?? tmpdir(), out: values.out };
+  if (values.seconds)
+    Object.assign(sizes, {
+      putSeconds: +values.seconds,
+      latencySeconds: +values.seconds,
+      e2eSeconds: +values.seconds,
+      scaleSeconds: +values.seconds,
+      sweepSeconds: +values.seconds,
+    });
+  return {
+    quick: values.quick,
+    targets,
+    scenarios: SCENARIOS.filter((s) => scenarioIds.includes(s.id)),
+    sizes,
+    dataRoot: values['data-root'] ?? tmpdir(),
+    out: values.out,
+  };
 }
 
 /** The targets to run, each with the reason it cannot run if it cannot (Freshet not built yet). */
@@ -103,8 +151,11 @@ async function main() {
   };
   const targets = makeTargets(options.targets, dataRoot);
   run.targets = targets.map(({ target, unavailable }) => ({ ...target.describe(), unavailable }));
-  console.log(`Freshet bench, ${options.quick ? 'quick' : 'full'} run, commit ${run.machine.commit}, ${run.machine.cpus} CPUs, node ${process.version}`);
-  for (const { target, unavailable } of targets) console.log(`  ${target.name} ${target.version}: ${unavailable ? `UNAVAILABLE (${unavailable})` : target.durability}`);
+  console.log(
+    `Freshet bench, ${options.quick ? 'quick' : 'full'} run, commit ${run.machine.commit}, ${run.machine.cpus} CPUs, node ${process.version}`,
+  );
+  for (const { target, unavailable } of targets)
+    console.log(`  ${target.name} ${target.version}: ${unavailable ? `UNAVAILABLE (${unavailable})` : target.durability}`);
 
   // Stop any server still running if we are interrupted.
   const stopAll = async () => {

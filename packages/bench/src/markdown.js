@@ -16,9 +16,12 @@ const cell = (column, row) => {
 };
 
 const m = run.machine;
-console.log(`Run of ${run.startedAt} (${run.quick ? 'quick' : 'full'}), commit \`${m.commit}\`, ${m.cpus} × ${m.cpuModel}, ${(m.memoryBytes / 2 ** 30).toFixed(0)} GiB, ${m.kernel}, Node ${m.node}, load average at start ${m.loadAverageAtStart.map((n) => n.toFixed(1)).join(' / ')}.\n`);
+console.log(
+  `Run of ${run.startedAt} (${run.quick ? 'quick' : 'full'}), commit \`${m.commit}\`, ${m.cpus} × ${m.cpuModel}, ${(m.memoryBytes / 2 ** 30).toFixed(0)} GiB, ${m.kernel}, Node ${m.node}, load average at start ${m.loadAverageAtStart.map((n) => n.toFixed(1)).join(' / ')}.\n`,
+);
 console.log('| target | version | durability of an acknowledged record |\n| --- | --- | --- |');
-for (const target of run.targets) console.log(`| ${target.name} | ${target.version} | ${target.unavailable ? `not run: ${target.unavailable}` : target.durability} |`);
+for (const target of run.targets)
+  console.log(`| ${target.name} | ${target.version} | ${target.unavailable ? `not run: ${target.unavailable}` : target.durability} |`);
 console.log('');
 function markdownTable(columns, rows) {
   console.log(`| ${columns.map((c) => c.label).join(' | ')} |`);

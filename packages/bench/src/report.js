@@ -3,7 +3,9 @@ import { join } from 'node:path';
 
 /** A plain-text table; `columns` are {key, label, format?}. */
 export function table(columns, rows) {
-  const cells = rows.map((row) => columns.map(({ key, format }) => (format ? format(row[key]) : row[key] == null ? '-' : String(row[key]))));
+  const cells = rows.map((row) =>
+    columns.map(({ key, format }) => (format ? format(row[key]) : row[key] == null ? '-' : String(row[key]))),
+  );
   const widths = columns.map((column, i) => Math.max(column.label.length, ...cells.map((line) => line[i].length)));
   const line = (values) => values.map((value, i) => (i === 0 ? value.padEnd(widths[i]) : value.padStart(widths[i]))).join('  ');
   return [line(columns.map((c) => c.label)), widths.map((w) => '-'.repeat(w)).join('  '), ...cells.map(line)].join('\n');

@@ -72,8 +72,24 @@ async function startServer() {
   const bin = fileURLToPath(new URL('../bin/freshet.js', import.meta.url));
   const child = spawn(
     process.execPath,
-    [bin, 'serve', '--port', '0', '--data-dir', dataDir, '--fsync', args.fsync, '--create-stream-ms', '0',
-      '--delete-stream-ms', '0', '--register-consumer-ms', '0', '--deregister-consumer-ms', '0'],
+    [
+      bin,
+      'serve',
+      '--port',
+      '0',
+      '--data-dir',
+      dataDir,
+      '--fsync',
+      args.fsync,
+      '--create-stream-ms',
+      '0',
+      '--delete-stream-ms',
+      '0',
+      '--register-consumer-ms',
+      '0',
+      '--deregister-consumer-ms',
+      '0',
+    ],
     { stdio: ['ignore', 'pipe', 'ignore'] },
   );
   const url = await new Promise((resolve, reject) => {
@@ -164,7 +180,10 @@ async function subscribeLoop(kinesis, consumerArn, shardId, running, onRecords, 
   let position = { Type: 'TRIM_HORIZON' };
   while (running()) {
     try {
-      const out = await kinesis.send(new SubscribeToShardCommand({ ConsumerARN: consumerArn, ShardId: shardId, StartingPosition: position }), { abortSignal: signal });
+      const out = await kinesis.send(
+        new SubscribeToShardCommand({ ConsumerARN: consumerArn, ShardId: shardId, StartingPosition: position }),
+        { abortSignal: signal },
+      );
       for await (const event of out.EventStream) {
         const e = event.SubscribeToShardEvent;
         if (!e) continue;
@@ -182,7 +201,9 @@ async function subscribeLoop(kinesis, consumerArn, shardId, running, onRecords, 
 
 /** Reads one shard with GetRecords; after records again at once, after an empty answer waits idleMs (or every intervalMs). */
 async function pollLoop(kinesis, streamName, shardId, { intervalMs, idleMs }, running, onRecords, limit) {
-  let { ShardIterator: iterator } = await kinesis.send(new GetShardIteratorCommand({ StreamName: streamName, ShardId: shardId, ShardIteratorType: 'TRIM_HORIZON' }));
+  let { ShardIterator: iterator } = await kinesis.send(
+    new GetShardIteratorCommand({ StreamName: streamName, ShardId: shardId, ShardIteratorType: 'TRIM_HORIZON' }),
+  );
   while (running() && iterator) {
     const started = performance.now();
     const page = await kinesis.send(new GetRecordsCommand({ ShardIterator: iterator, ...(limit ? { Limit: limit } : {}) }));
@@ -224,7 +245,13 @@ async function latencyRun(url, label, consume) {
   let producing = true;
   const abort = new AbortController();
   setMaxListeners(0, abort.signal); // one signal for every subscription loop
-  const { expectedReceipts, loops } = await consume({ kinesis: consumers, stream, running: () => producing, onRecords, signal: abort.signal });
+  const { expectedReceipts, loops } = await consume({
+    kinesis: consumers,
+    stream,
+    running: () => producing,
+    onRecords,
+    signal: abort.signal,
+  });
   await sleep(300);
 
   // Open-loop producer.
@@ -365,7 +392,9 @@ process.on('unhandledRejection', async (err) => {
 console.log(`Freshet at ${url}${server ? ` (started here, --fsync ${args.fsync})` : ''}; ${SHARDS} shards; node ${process.version}`);
 
 console.log(`\n1. End-to-end latency: PutRecord at ${RATE} records/s of 100 B for ${SECONDS} s (after ${WARMUP_MS} ms warm-up)`);
-console.log('consumer                          received/expected   from ack: p50     p90     p99     max | from send: p50     p99 | CPU server client');
+console.log(
+  'consumer                          received/expected   from ack: p50     p90     p99     max | from send: p50     p99 | CPU server client',
+);
 const latencyRuns = [
   ...CONSUMER_COUNTS.map((n) => [`SubscribeToShard, ${n} consumer${n > 1 ? 's' : ''}`, fanOutConsumers(n)]),
   ['GetRecords poll, 200 ms', pollers({ intervalMs: 200 })],
@@ -380,10 +409,15 @@ for (const [label, consume] of latencyRuns) {
   );
 }
 
-console.log(`\n2. Throughput: a backlog of ${args['backlog-mib']} MiB in ${RECORD_BYTES}-byte records, read from TRIM_HORIZON by N readers at once`);
+console.log(
+  `\n2. Throughput: a backlog of ${args['backlog-mib']} MiB in ${RECORD_BYTES}-byte records, read from TRIM_HORIZON by N readers at once`,
+);
 console.log('reader                                   seconds   MiB/s (all)   records/s (all) | CPU server client');
 for (const n of CONSUMER_COUNTS) {
-  for (const [mode, label] of [['fanout', `SubscribeToShard, ${n} consumer${n > 1 ? 's' : ''}`], ['poll', `GetRecords, ${n} reader${n > 1 ? 's' : ''}`]]) {
+  for (const [mode, label] of [
+    ['fanout', `SubscribeToShard, ${n} consumer${n > 1 ? 's' : ''}`],
+    ['poll', `GetRecords, ${n} reader${n > 1 ? 's' : ''}`],
+  ]) {
     const r = await throughputRun(url, label, n, mode);
     console.log(
       `${label.padEnd(40)}${r.seconds.toFixed(2).padStart(8)}${r.mibPerSecond.toFixed(1).padStart(14)}${Math.round(r.recordsPerSecond).toString().padStart(18)} |` +

@@ -130,7 +130,8 @@ async function readShard(shard) {
     getRecordsCalls++;
     records.push(...out.Records);
     iterator = out.NextShardIterator;
-    if (!iterator) childShards = out.ChildShards; // the end of a closed shard
+    if (!iterator)
+      childShards = out.ChildShards; // the end of a closed shard
     else if (out.Records.length === 0 && !closed) break; // the tip of an open shard
   }
   return { records, childShards };
@@ -173,7 +174,18 @@ await writing$;
 
 const pad = (rows) => {
   const widths = rows[0].map((_, c) => Math.max(...rows.map((row) => String(row[c]).length)));
-  return rows.map((row) => '  ' + row.map((cell, c) => String(cell).padEnd(widths[c])).join('  ').trimEnd()).join('\n') + '\n';
+  return (
+    rows
+      .map(
+        (row) =>
+          '  ' +
+          row
+            .map((cell, c) => String(cell).padEnd(widths[c]))
+            .join('  ')
+            .trimEnd(),
+      )
+      .join('\n') + '\n'
+  );
 };
 process.stdout.write('Records written during each step (the writer never stopped):\n');
 process.stdout.write(

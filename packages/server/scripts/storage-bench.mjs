@@ -52,7 +52,13 @@ async function appendPhase(log) {
   await Promise.all(Array.from({ length: concurrency }, worker));
   const seconds = (performance.now() - started) / 1000;
   const bytes = appends * batch * recordBytes;
-  return { seconds, cpu: cpuSeconds(cpu), mbPerSecond: bytes / 1e6 / seconds, recordsPerSecond: (appends * batch) / seconds, records: appends * batch };
+  return {
+    seconds,
+    cpu: cpuSeconds(cpu),
+    mbPerSecond: bytes / 1e6 / seconds,
+    recordsPerSecond: (appends * batch) / seconds,
+    records: appends * batch,
+  };
 }
 
 /** CPU seconds (user + system) this process used since `since`: steadier than wall time on a busy machine. */
@@ -97,4 +103,6 @@ for (const fsync of values.fsync.split(',')) {
     fs.rmSync(dataDir, { recursive: true, force: true });
   }
 }
-console.log(`(${values.mb} MiB of ${recordBytes}-byte records, appends of ${batch} to ${shards} shards, ${concurrency} in flight; node ${process.version}, ${os.cpus().length} CPUs)`);
+console.log(
+  `(${values.mb} MiB of ${recordBytes}-byte records, appends of ${batch} to ${shards} shards, ${concurrency} in flight; node ${process.version}, ${os.cpus().length} CPUs)`,
+);

@@ -8,12 +8,33 @@ import { inputShapeName, jsonBody, lowerFirst, modelPatternRegex, shapeOf, xmlBo
 
 /** Strings tried, in order, for a member with a pattern; an operation that needs another is skipped. */
 const CANDIDATES = [
-  'a', 'abc', 'a1', '1', '123456789012', 'abcdefghij1234567890-abc', 'a/b', '/mnt/a', 's3://a/b', 'https://a', 'UTF-8', '$LATEST',
-  'arn:aws:kinesis:us-east-1:123456789012:stream/a', 'arn:aws:firehose:us-east-1:123456789012:deliverystream/a',
-  'arn:aws:iam::123456789012:role/a', 'arn:aws:kms:us-east-1:123456789012:key/a', 'arn:aws:s3:::a',
-  'arn:aws:kinesisvideo:us-east-1:123456789012:stream/a/1', 'arn:aws:lambda:us-east-1:123456789012:function:a',
-  'arn:aws:kinesisanalytics:us-east-1:123456789012:application/a', 'arn:aws:lambda:us-east-1:123456789012:layer:a:1',
-  'SampleCount', 'o-abcdefghij', 'lambda:GetLayerVersion', 'lambda:a', 'aws:a', 'aaaaaaaaaaa',
+  'a',
+  'abc',
+  'a1',
+  '1',
+  '123456789012',
+  'abcdefghij1234567890-abc',
+  'a/b',
+  '/mnt/a',
+  's3://a/b',
+  'https://a',
+  'UTF-8',
+  '$LATEST',
+  'arn:aws:kinesis:us-east-1:123456789012:stream/a',
+  'arn:aws:firehose:us-east-1:123456789012:deliverystream/a',
+  'arn:aws:iam::123456789012:role/a',
+  'arn:aws:kms:us-east-1:123456789012:key/a',
+  'arn:aws:s3:::a',
+  'arn:aws:kinesisvideo:us-east-1:123456789012:stream/a/1',
+  'arn:aws:lambda:us-east-1:123456789012:function:a',
+  'arn:aws:kinesisanalytics:us-east-1:123456789012:application/a',
+  'arn:aws:lambda:us-east-1:123456789012:layer:a:1',
+  'SampleCount',
+  'o-abcdefghij',
+  'lambda:GetLayerVersion',
+  'lambda:a',
+  'aws:a',
+  'aaaaaaaaaaa',
 ];
 
 export class CannotSample extends Error {}
@@ -46,13 +67,23 @@ export function sampleOf(model: ServiceModel, name: string, depth = 0): unknown 
       }
       return out;
     }
-    case 'list': return Array.from({ length: Math.max(shape.min ?? 1, 1) }, () => sampleOf(model, shape.member!.shape, depth + 1));
-    case 'map': return { [sampleString(shapeOf(model, shape.key!.shape))]: sampleOf(model, shape.value!.shape, depth + 1) };
-    case 'string': return sampleString(shape);
-    case 'integer': case 'long': case 'double': case 'float': return Math.min(Math.max(shape.min ?? 1, 1), shape.max ?? Infinity);
-    case 'boolean': return true;
-    case 'blob': return Buffer.alloc(Math.max(shape.min ?? 1, 1), 0x61);
-    case 'timestamp': return new Date(1_700_000_000_000);
+    case 'list':
+      return Array.from({ length: Math.max(shape.min ?? 1, 1) }, () => sampleOf(model, shape.member!.shape, depth + 1));
+    case 'map':
+      return { [sampleString(shapeOf(model, shape.key!.shape))]: sampleOf(model, shape.value!.shape, depth + 1) };
+    case 'string':
+      return sampleString(shape);
+    case 'integer':
+    case 'long':
+    case 'double':
+    case 'float':
+      return Math.min(Math.max(shape.min ?? 1, 1), shape.max ?? Infinity);
+    case 'boolean':
+      return true;
+    case 'blob':
+      return Buffer.alloc(Math.max(shape.min ?? 1, 1), 0x61);
+    case 'timestamp':
+      return new Date(1_700_000_000_000);
   }
 }
 
@@ -82,20 +113,44 @@ export function invalidCases(model: ServiceModel, operation: string, valid: Reco
     if (shape.required?.includes(member)) {
       const input = { ...valid };
       delete input[member];
-      cases.push({ ...base, title: `${operation}: ${member} missing`, input, kind: 'required', line: lineOf(member, 'null', 'Member must not be null') });
+      cases.push({
+        ...base,
+        title: `${operation}: ${member} missing`,
+        input,
+        kind: 'required',
+        line: lineOf(member, 'null', 'Member must not be null'),
+      });
     }
     if (memberShape.type === 'string' && memberShape.max !== undefined && !memberShape.enum && memberShape.max < 5000) {
       const value = 'a'.repeat(memberShape.max + 1);
-      cases.push({ ...base, title: `${operation}: ${member} over ${memberShape.max}`, input: { ...valid, [member]: value }, kind: 'max', line: lineOf(member, `'${value}'`, `Member must have length less than or equal to ${memberShape.max}`) });
+      cases.push({
+        ...base,
+        title: `${operation}: ${member} over ${memberShape.max}`,
+        input: { ...valid, [member]: value },
+        kind: 'max',
+        line: lineOf(member, `'${value}'`, `Member must have length less than or equal to ${memberShape.max}`),
+      });
     }
     if (memberShape.type === 'string' && memberShape.enum) {
       const value = 'NOT_IN_THE_ENUM';
       // Only the start of the rule: AWS prints some value sets in an order of its own (validation.ts).
-      cases.push({ ...base, title: `${operation}: ${member} outside its enum`, input: { ...valid, [member]: value }, kind: 'enum', line: lineOf(member, `'${value}'`, 'Member must satisfy enum value set: [') });
+      cases.push({
+        ...base,
+        title: `${operation}: ${member} outside its enum`,
+        input: { ...valid, [member]: value },
+        kind: 'enum',
+        line: lineOf(member, `'${value}'`, 'Member must satisfy enum value set: ['),
+      });
     }
     if ((memberShape.type === 'integer' || memberShape.type === 'long') && memberShape.min !== undefined && memberShape.min > -1000) {
       const value = memberShape.min - 1;
-      cases.push({ ...base, title: `${operation}: ${member} under ${memberShape.min}`, input: { ...valid, [member]: value }, kind: 'min', line: lineOf(member, `'${value}'`, `Member must have value greater than or equal to ${memberShape.min}`) });
+      cases.push({
+        ...base,
+        title: `${operation}: ${member} under ${memberShape.min}`,
+        input: { ...valid, [member]: value },
+        kind: 'min',
+        line: lineOf(member, `'${value}'`, `Member must have value greater than or equal to ${memberShape.min}`),
+      });
     }
   }
   return cases;
@@ -106,17 +161,21 @@ export function invalidCases(model: ServiceModel, operation: string, valid: Reco
 /** awsJson: the JSON body, with blobs in base64 and timestamps in epoch seconds. */
 export function awsJsonBody(input: unknown): Buffer {
   // The replacer sees values after toJSON; `this[key]` is the value before it.
-  return Buffer.from(JSON.stringify(input, function (this: Record<string, unknown>, key, value) {
-    const raw = this[key];
-    if (raw instanceof Date) return raw.getTime() / 1000;
-    if (Buffer.isBuffer(raw)) return raw.toString('base64');
-    return value;
-  }), 'utf8');
+  return Buffer.from(
+    JSON.stringify(input, function (this: Record<string, unknown>, key, value) {
+      const raw = this[key];
+      if (raw instanceof Date) return raw.getTime() / 1000;
+      if (Buffer.isBuffer(raw)) return raw.toString('base64');
+      return value;
+    }),
+    'utf8',
+  );
 }
 
 function textOf(model: ServiceModel, ref: MemberRef, value: unknown): string {
   const shape = shapeOf(model, ref.shape);
-  if (value instanceof Date) return shape.type === 'timestamp' && !ref.location?.startsWith('query') ? value.toUTCString() : value.toISOString();
+  if (value instanceof Date)
+    return shape.type === 'timestamp' && !ref.location?.startsWith('query') ? value.toUTCString() : value.toISOString();
   if (Buffer.isBuffer(value)) return value.toString('base64');
   return String(value);
 }
@@ -173,7 +232,13 @@ function restBody(model: ServiceModel, shapeName: string, shape: Shape, body: Re
 export function queryRequest(model: ServiceModel, operation: string, input: Record<string, unknown>): HttpRequestParts {
   const form = new URLSearchParams({ Action: operation, Version: model.metadata.apiVersion });
   flatten(model, shapeOf(model, inputShapeName(model, operation)!), input, '', form);
-  return { method: 'POST', path: '/', query: new URLSearchParams(), headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: Buffer.from(form.toString()) };
+  return {
+    method: 'POST',
+    path: '/',
+    query: new URLSearchParams(),
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: Buffer.from(form.toString()),
+  };
 }
 
 function flatten(model: ServiceModel, shape: Shape, value: Record<string, unknown>, prefix: string, form: URLSearchParams): void {
@@ -185,7 +250,8 @@ function flatten(model: ServiceModel, shape: Shape, value: Record<string, unknow
 function flattenValue(model: ServiceModel, ref: MemberRef, value: unknown, key: string, form: URLSearchParams): void {
   const shape = shapeOf(model, ref.shape);
   if (shape.type === 'structure') flatten(model, shape, value as Record<string, unknown>, `${key}.`, form);
-  else if (shape.type === 'list') (value as unknown[]).forEach((item, i) => flattenValue(model, shape.member!, item, `${key}.member.${i + 1}`, form));
+  else if (shape.type === 'list')
+    (value as unknown[]).forEach((item, i) => flattenValue(model, shape.member!, item, `${key}.member.${i + 1}`, form));
   else if (shape.type === 'map') {
     Object.entries(value as object).forEach(([k, v], i) => {
       form.set(`${key}.entry.${i + 1}.key`, k);

@@ -48,7 +48,12 @@ export interface Served {
 }
 
 /** A request handler for an SDK client that serves through `codec` and records what it decoded. */
-export function loopHandler(model: ServiceModel, codec: ProtocolCodec, handle: (operation: string, input: any) => unknown, served: Served = {}) {
+export function loopHandler(
+  model: ServiceModel,
+  codec: ProtocolCodec,
+  handle: (operation: string, input: any) => unknown,
+  served: Served = {},
+) {
   return {
     served,
     async handle(request: SdkRequest) {
@@ -65,7 +70,13 @@ export function loopHandler(model: ServiceModel, codec: ProtocolCodec, handle: (
   };
 }
 
-async function answerOf(model: ServiceModel, codec: ProtocolCodec, parts: HttpRequestParts, handle: (operation: string, input: any) => unknown, served: Served): Promise<HttpAnswer> {
+async function answerOf(
+  model: ServiceModel,
+  codec: ProtocolCodec,
+  parts: HttpRequestParts,
+  handle: (operation: string, input: any) => unknown,
+  served: Served,
+): Promise<HttpAnswer> {
   try {
     const operation = codec.operationOf(model, parts);
     if (!operation) throw new AwsError('UnknownOperationException', `no operation for ${parts.method} ${parts.path}`, 404);

@@ -67,9 +67,13 @@ export class Connection {
     for (let i = 1; i < lines.length; i++) {
       const colon = lines[i].indexOf(':');
       const name = lines[i].slice(0, colon).trim().toLowerCase();
-      const value = lines[i].slice(colon + 1).trim().toLowerCase();
+      const value = lines[i]
+        .slice(colon + 1)
+        .trim()
+        .toLowerCase();
       if (name === 'content-length') response.remaining = Number(value);
-      else if (name === 'transfer-encoding' && value.includes('chunked')) response.chunked = { pending: Buffer.alloc(0), dataLeft: 0, skipCrlf: false, last: false };
+      else if (name === 'transfer-encoding' && value.includes('chunked'))
+        response.chunked = { pending: Buffer.alloc(0), dataLeft: 0, skipCrlf: false, last: false };
       else if (name === 'connection' && value === 'close') response.keepAlive = false;
     }
     if (!response.chunked && response.remaining < 0) response.remaining = 0; // no body framing: empty
@@ -163,7 +167,11 @@ export class ConnectionPool {
       if (!connection.closed) return connection;
     }
     if (this.all.size >= this.maxConnections) return null;
-    const connection = new Connection(this.address, (c) => this.released(c), (c) => this.closed(c));
+    const connection = new Connection(
+      this.address,
+      (c) => this.released(c),
+      (c) => this.closed(c),
+    );
     this.all.add(connection);
     return connection;
   }

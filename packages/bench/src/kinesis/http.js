@@ -31,7 +31,9 @@ export class KinesisHttp {
   prepare(operation, input) {
     const body = Buffer.isBuffer(input) ? input : Buffer.from(JSON.stringify(input));
     const headers = signedJsonHeaders({ host: this.host, operation, body });
-    const head = Object.entries({ Host: this.host, ...headers }).map(([name, value]) => `${name}: ${value}\r\n`).join('');
+    const head = Object.entries({ Host: this.host, ...headers })
+      .map(([name, value]) => `${name}: ${value}\r\n`)
+      .join('');
     return { body, bytes: Buffer.concat([Buffer.from(`POST / HTTP/1.1\r\n${head}\r\n`, 'latin1'), body]) };
   }
 

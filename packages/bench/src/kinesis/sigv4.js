@@ -11,7 +11,14 @@ const sha256Hex = (data) => createHash('sha256').update(data).digest('hex');
 const hmac = (key, data) => createHmac('sha256', key).update(data).digest();
 
 /** Headers for one Kinesis awsJson1_1 request, signed with SigV4 (dummy credentials). */
-export function signedJsonHeaders({ host, operation, body, region = 'us-east-1', accessKeyId = 'AKIDBENCH', secretAccessKey = 'bench-secret' }) {
+export function signedJsonHeaders({
+  host,
+  operation,
+  body,
+  region = 'us-east-1',
+  accessKeyId = 'AKIDBENCH',
+  secretAccessKey = 'bench-secret',
+}) {
   const target = `Kinesis_20131202.${operation}`;
   const amzDate = new Date().toISOString().replace(/[:-]|\.\d{3}/g, '');
   const day = amzDate.slice(0, 8);

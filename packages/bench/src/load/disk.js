@@ -11,7 +11,10 @@ import { LatencySamples } from '../util/stats.js';
 export function diskSync({ dir, durationMs, maxBytes }) {
   const scratch = mkdtempSync(join(dir, 'disk-calibration-'));
   try {
-    return { smallAppend: smallAppends(join(scratch, 'small'), durationMs), sequential: sequentialWrites(join(scratch, 'big'), durationMs, maxBytes) };
+    return {
+      smallAppend: smallAppends(join(scratch, 'small'), durationMs),
+      sequential: sequentialWrites(join(scratch, 'big'), durationMs, maxBytes),
+    };
   } finally {
     rmSync(scratch, { recursive: true, force: true });
   }

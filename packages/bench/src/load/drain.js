@@ -29,7 +29,11 @@ export async function drain({ endpoint, streamName, expectedRecords, timeCapMs, 
   let finishedAt = start;
 
   async function readShard(shardId) {
-    let { ShardIterator: iterator } = await client.call('GetShardIterator', { StreamName: streamName, ShardId: shardId, ShardIteratorType: 'TRIM_HORIZON' });
+    let { ShardIterator: iterator } = await client.call('GetShardIterator', {
+      StreamName: streamName,
+      ShardId: shardId,
+      ShardIteratorType: 'TRIM_HORIZON',
+    });
     while (iterator && totals.records < expectedRecords && performance.now() < deadline) {
       const sentAt = performance.now();
       const answer = await getRecords(client, iterator, reader, recordSize);
@@ -74,7 +78,12 @@ async function getRecords(client, iterator, reader, recordSize) {
   }
   const body = await client.callForBytes('GetRecords', { ShardIterator: iterator, Limit: 10_000 });
   const count = countKeys(body, SEQUENCE_NUMBER_KEY);
-  return { count, bytes: count * recordSize, nextIterator: stringField(body, NEXT_ITERATOR_KEY), millisBehindLatest: numberField(body, MILLIS_BEHIND_KEY) };
+  return {
+    count,
+    bytes: count * recordSize,
+    nextIterator: stringField(body, NEXT_ITERATOR_KEY),
+    millisBehindLatest: numberField(body, MILLIS_BEHIND_KEY),
+  };
 }
 
 // A quote inside a JSON string is always escaped, so `"Key"` followed by a colon can only be an
@@ -98,7 +107,8 @@ function rawField(body, key) {
   let i = at + key.length;
   while (body[i] === 0x20 || body[i] === 0x3a) i++; // spaces and the colon
   let end = i;
-  if (body[i] === 0x22) end = body.indexOf(0x22, i + 1) + 1; // a string: iterators hold no quote
+  if (body[i] === 0x22)
+    end = body.indexOf(0x22, i + 1) + 1; // a string: iterators hold no quote
   else while (end < body.length && body[end] !== 0x2c && body[end] !== 0x7d) end++;
   return body.toString('latin1', i, end).trim();
 }

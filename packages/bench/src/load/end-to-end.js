@@ -27,7 +27,14 @@ function makeRecorder(measureFrom) {
       state.received++;
     }
   };
-  state.summary = () => ({ produced: state.produced, received: state.received, lost: Math.max(0, state.produced - state.received), duplicates: state.duplicates, errors: state.errors, latencyMs: latency.summary() });
+  state.summary = () => ({
+    produced: state.produced,
+    received: state.received,
+    lost: Math.max(0, state.produced - state.received),
+    duplicates: state.duplicates,
+    errors: state.errors,
+    latencyMs: latency.summary(),
+  });
   return state;
 }
 
@@ -67,7 +74,10 @@ export async function endToEndPolling({ endpoint, streamName, rate, recordSize, 
   const client = new KinesisHttp(endpoint, { maxSockets: 64 });
   const shardIds = await listShardIds(client, streamName);
   const iterators = await Promise.all(
-    shardIds.map(async (ShardId) => (await client.call('GetShardIterator', { StreamName: streamName, ShardId, ShardIteratorType: 'LATEST' })).ShardIterator),
+    shardIds.map(
+      async (ShardId) =>
+        (await client.call('GetShardIterator', { StreamName: streamName, ShardId, ShardIteratorType: 'LATEST' })).ShardIterator,
+    ),
   );
   const measureFrom = performance.now() + warmupMs;
   const recorder = makeRecorder(measureFrom);
@@ -105,20 +115,30 @@ export async function endToEndPolling({ endpoint, streamName, rate, recordSize, 
  */
 export async function endToEndSubscribe({ endpoint, streamName, rate, recordSize, warmupMs, durationMs }) {
   const client = new KinesisHttp(endpoint, { maxSockets: 64 });
-  const sdk = new KinesisClient({ endpoint, region: 'us-east-1', credentials: { accessKeyId: 'AKIDBENCH', secretAccessKey: 'bench-secret' }, maxAttempts: 1 });
+  const sdk = new KinesisClient({
+    endpoint,
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'AKIDBENCH', secretAccessKey: 'bench-secret' },
+    maxAttempts: 1,
+  });
   const abort = new AbortController();
   try {
     const shardIds = await listShardIds(client, streamName);
     const consumerArn = await registerConsumer(client, streamName);
     let recorder;
     const subscriptions = await Promise.all(
-      shardIds.map((ShardId) => sdk.send(new SubscribeToShardCommand({ ConsumerARN: consumerArn, ShardId, StartingPosition: { Type: 'LATEST' } }), { abortSignal: abort.signal })),
+      shardIds.map((ShardId) =>
+        sdk.send(new SubscribeToShardCommand({ ConsumerARN: consumerArn, ShardId, StartingPosition: { Type: 'LATEST' } }), {
+          abortSignal: abort.signal,
+        }),
+      ),
     );
     const readers = subscriptions.map(async ({ EventStream }) => {
       try {
         for await (const event of EventStream) {
           const now = performance.now();
-          for (const record of event.SubscribeToShardEvent?.Records ?? []) recorder?.onRecord(record.SequenceNumber, Buffer.from(record.Data), now);
+          for (const record of event.SubscribeToShardEvent?.Records ?? [])
+            recorder?.onRecord(record.SequenceNumber, Buffer.from(record.Data), now);
         }
       } catch (error) {
         if (!abort.signal.aborted) recorder?.countError(error.name ?? 'Error');

@@ -15,10 +15,23 @@ const DISTINCT_REQUESTS = 64;
  * Calls share up to `connections` keep-alive connections (default 50, as SDK v3's HTTP/1.1 agent);
  * a call waiting for a free connection is still late from its due time.
  */
-export async function putRecordOpenLoop({ endpoint, streamName, rate, recordSize, warmupMs, durationMs, maxOutstanding = 2000, connections = 50 }) {
+export async function putRecordOpenLoop({
+  endpoint,
+  streamName,
+  rate,
+  recordSize,
+  warmupMs,
+  durationMs,
+  maxOutstanding = 2000,
+  connections = 50,
+}) {
   const client = new KinesisHttp(endpoint, { maxSockets: connections });
   const requests = Array.from({ length: DISTINCT_REQUESTS }, (_, i) =>
-    client.prepare('PutRecord', { StreamName: streamName, PartitionKey: partitionKey(i, 0), Data: recordData(recordSize).toString('base64') }),
+    client.prepare('PutRecord', {
+      StreamName: streamName,
+      PartitionKey: partitionKey(i, 0),
+      Data: recordData(recordSize).toString('base64'),
+    }),
   );
   const latency = new LatencySamples();
   const service = new LatencySamples();

@@ -20,8 +20,17 @@ export async function putRecordsRaw({ endpoint, streamName, recordSize, perCall,
   const call = async () => {
     const { status, body } = await client.send(requests[next++ % requests.length]);
     if (status !== 200) return { records: 0, bytes: 0, failedRecords: perCall, error: errorType(body) };
-    const failed = Number(FAILED_RECORD_COUNT.exec(body.toString('latin1', 0, Math.min(body.length, 256)))?.[1] ?? FAILED_RECORD_COUNT.exec(body.toString('latin1'))?.[1] ?? 0);
-    return { records: perCall - failed, bytes: (perCall - failed) * recordSize, failedRecords: failed, error: failed ? 'PartialFailure' : undefined };
+    const failed = Number(
+      FAILED_RECORD_COUNT.exec(body.toString('latin1', 0, Math.min(body.length, 256)))?.[1] ??
+        FAILED_RECORD_COUNT.exec(body.toString('latin1'))?.[1] ??
+        0,
+    );
+    return {
+      records: perCall - failed,
+      bytes: (perCall - failed) * recordSize,
+      failedRecords: failed,
+      error: failed ? 'PartialFailure' : undefined,
+    };
   };
   try {
     const result = await closedLoop({ concurrency, warmupMs, durationMs, maxRecords, call });
@@ -44,17 +53,27 @@ export async function putRecordsSdk({ endpoint, streamName, recordSize, perCall,
     credentials: { accessKeyId: 'AKIDBENCH', secretAccessKey: 'bench-secret' },
     // One attempt: a throttle or error must show in the figures, not vanish into retries.
     maxAttempts: 1,
-    ...(transport === 'http1' ? { requestHandler: new NodeHttpHandler({ httpAgent: new http.Agent({ keepAlive: true, maxSockets: concurrency }) }) } : {}),
+    ...(transport === 'http1'
+      ? { requestHandler: new NodeHttpHandler({ httpAgent: new http.Agent({ keepAlive: true, maxSockets: concurrency }) }) }
+      : {}),
   });
   const inputs = Array.from({ length: distinctBodyCount(recordSize, perCall) }, (_, b) => {
     const data = new Uint8Array(recordData(recordSize));
-    return { StreamName: streamName, Records: Array.from({ length: perCall }, (_, i) => ({ Data: data, PartitionKey: partitionKey(b, i) })) };
+    return {
+      StreamName: streamName,
+      Records: Array.from({ length: perCall }, (_, i) => ({ Data: data, PartitionKey: partitionKey(b, i) })),
+    };
   });
   let next = 0;
   const call = async () => {
     try {
       const { FailedRecordCount: failed = 0 } = await client.send(new PutRecordsCommand(inputs[next++ % inputs.length]));
-      return { records: perCall - failed, bytes: (perCall - failed) * recordSize, failedRecords: failed, error: failed ? 'PartialFailure' : undefined };
+      return {
+        records: perCall - failed,
+        bytes: (perCall - failed) * recordSize,
+        failedRecords: failed,
+        error: failed ? 'PartialFailure' : undefined,
+      };
     } catch (error) {
       return { records: 0, bytes: 0, failedRecords: perCall, error: error.code ?? error.name ?? 'Error' };
     }

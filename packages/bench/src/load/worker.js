@@ -7,7 +7,10 @@ import { diskSync } from './disk.js';
 
 // The SDK warns once per process that its 2027 releases will need Node 22; not news to a bench.
 const emitWarning = process.emitWarning.bind(process);
-process.emitWarning = (warning, ...rest) => (String(warning?.name ?? rest[0]?.type ?? rest[0]).includes('NodeVersionSupportWarning') || String(warning).includes('require node >=22') ? undefined : emitWarning(warning, ...rest));
+process.emitWarning = (warning, ...rest) =>
+  String(warning?.name ?? rest[0]?.type ?? rest[0]).includes('NodeVersionSupportWarning') || String(warning).includes('require node >=22')
+    ? undefined
+    : emitWarning(warning, ...rest);
 
 const jobs = { putRecordsRaw, putRecordsSdk, putRecordOpenLoop, drain, endToEndPolling, endToEndSubscribe, diskSync };
 

@@ -27,13 +27,25 @@ export const drain = {
     return withStream(ctx, target, 4, async (stream) => {
       const preload = await ctx.runJob(
         'putRecordsRaw',
-        { ...stream, recordSize: 1024, perCall: 500, concurrency: 8, warmupMs: 0, durationMs: sizes.preloadCapSeconds * 1000, maxRecords: sizes.drainRecords },
+        {
+          ...stream,
+          recordSize: 1024,
+          perCall: 500,
+          concurrency: 8,
+          warmupMs: 0,
+          durationMs: sizes.preloadCapSeconds * 1000,
+          maxRecords: sizes.drainRecords,
+        },
         jobTimeout(sizes.preloadCapSeconds),
       );
       const loaded = preload.acknowledgedTotal;
       const rows = [];
       for (const [reader, label] of Object.entries(DRAIN_READERS)) {
-        const result = await ctx.runJob('drain', { ...stream, reader, recordSize: 1024, expectedRecords: loaded, timeCapMs: sizes.drainCapSeconds * 1000 }, jobTimeout(sizes.drainCapSeconds));
+        const result = await ctx.runJob(
+          'drain',
+          { ...stream, reader, recordSize: 1024, expectedRecords: loaded, timeCapMs: sizes.drainCapSeconds * 1000 },
+          jobTimeout(sizes.drainCapSeconds),
+        );
         rows.push({
           target: target.name,
           reader: label,

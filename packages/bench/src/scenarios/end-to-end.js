@@ -32,12 +32,37 @@ export const endToEnd = {
     const rows = [];
     for (const { job, consumer } of CONSUMERS) {
       try {
-        const result = await withStream(ctx, target, 4, (stream) => ctx.runJob(job, { ...stream, ...params }, jobTimeout(1, sizes.e2eSeconds, 40)));
-        const errors = Object.entries(result.errors).map(([type, n]) => `${type} x${n}`).join(', ');
-        rows.push({ target: target.name, consumer, received: result.received, lost: result.lost, duplicates: result.duplicates, p50: result.latencyMs.p50, p99: result.latencyMs.p99, max: result.latencyMs.max, note: errors, result });
+        const result = await withStream(ctx, target, 4, (stream) =>
+          ctx.runJob(job, { ...stream, ...params }, jobTimeout(1, sizes.e2eSeconds, 40)),
+        );
+        const errors = Object.entries(result.errors)
+          .map(([type, n]) => `${type} x${n}`)
+          .join(', ');
+        rows.push({
+          target: target.name,
+          consumer,
+          received: result.received,
+          lost: result.lost,
+          duplicates: result.duplicates,
+          p50: result.latencyMs.p50,
+          p99: result.latencyMs.p99,
+          max: result.latencyMs.max,
+          note: errors,
+          result,
+        });
       } catch (error) {
         await target.stop().catch(() => {});
-        rows.push({ target: target.name, consumer, note: `not measured: ${error.message.split('\n').find((line) => /Exception|Error|not/.test(line))?.trim().slice(0, 100) ?? 'failed'}` });
+        rows.push({
+          target: target.name,
+          consumer,
+          note: `not measured: ${
+            error.message
+              .split('\n')
+              .find((line) => /Exception|Error|not/.test(line))
+              ?.trim()
+              .slice(0, 100) ?? 'failed'
+          }`,
+        });
       }
     }
     return rows;

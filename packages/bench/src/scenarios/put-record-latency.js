@@ -20,8 +20,16 @@ export const putRecordLatency = {
     const { sizes } = ctx;
     const rows = [];
     for (const rate of [200, 2000]) {
-      const params = { rate, connections: sizes.latencyConnections, recordSize: 1024, warmupMs: 1000, durationMs: sizes.latencySeconds * 1000 };
-      const result = await withStream(ctx, target, 4, (stream) => ctx.runJob('putRecordOpenLoop', { ...stream, ...params }, jobTimeout(1, sizes.latencySeconds, 30)));
+      const params = {
+        rate,
+        connections: sizes.latencyConnections,
+        recordSize: 1024,
+        warmupMs: 1000,
+        durationMs: sizes.latencySeconds * 1000,
+      };
+      const result = await withStream(ctx, target, 4, (stream) =>
+        ctx.runJob('putRecordOpenLoop', { ...stream, ...params }, jobTimeout(1, sizes.latencySeconds, 30)),
+      );
       rows.push({
         target: target.name,
         rate,

@@ -33,11 +33,19 @@ export const putRecords = {
   ],
   async run(ctx, target) {
     const { sizes } = ctx;
-    const load = { recordSize: 1024, perCall: 500, concurrency: 8, warmupMs: sizes.warmupSeconds * 1000, durationMs: sizes.putSeconds * 1000 };
+    const load = {
+      recordSize: 1024,
+      perCall: 500,
+      concurrency: 8,
+      warmupMs: sizes.warmupSeconds * 1000,
+      durationMs: sizes.putSeconds * 1000,
+    };
     const timeout = jobTimeout(sizes.warmupSeconds, sizes.putSeconds);
     const rows = [];
     for (const { client, job, transport } of CLIENTS) {
-      const [result, rss] = await withStream(ctx, target, 4, (stream) => withRss(target, () => ctx.runJob(job, { ...stream, ...load, transport }, timeout)));
+      const [result, rss] = await withStream(ctx, target, 4, (stream) =>
+        withRss(target, () => ctx.runJob(job, { ...stream, ...load, transport }, timeout)),
+      );
       rows.push({
         target: target.name,
         client,

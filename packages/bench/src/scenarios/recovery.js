@@ -33,16 +33,31 @@ export const recovery = {
       await createActiveStream(admin, streamName, 4);
       admin.close();
       const fillCapSeconds = Math.max(60, sizes.recoveryGb * 120);
-      const fill = await ctx.runJob('putRecordsRaw', { ...load, endpoint: target.endpoint, durationMs: fillCapSeconds * 1000, maxRecords: Math.ceil(targetBytes / 1024) }, jobTimeout(fillCapSeconds));
+      const fill = await ctx.runJob(
+        'putRecordsRaw',
+        { ...load, endpoint: target.endpoint, durationMs: fillCapSeconds * 1000, maxRecords: Math.ceil(targetBytes / 1024) },
+        jobTimeout(fillCapSeconds),
+      );
       // Kill -9 while a load is running, so that the log's tail is likely mid-write.
-      const underLoad = ctx.runJob('putRecordsRaw', { ...load, endpoint: target.endpoint, durationMs: 10_000 }, jobTimeout(10)).catch(() => null);
+      const underLoad = ctx
+        .runJob('putRecordsRaw', { ...load, endpoint: target.endpoint, durationMs: 10_000 }, jobTimeout(10))
+        .catch(() => null);
       await sleep(2_000);
       await target.kill9();
       await underLoad;
       const logBytes = directoryBytes(target.dataDir);
       const listStreamsMs = await target.start();
       const firstReadMs = listStreamsMs + (await timeFirstRead(target.endpoint, streamName));
-      return [{ target: target.name, logBytes, fillRecordsPerSecond: (fill.acknowledgedTotal * 1000) / fill.elapsedMs, listStreamsMs, firstReadMs, fill }];
+      return [
+        {
+          target: target.name,
+          logBytes,
+          fillRecordsPerSecond: (fill.acknowledgedTotal * 1000) / fill.elapsedMs,
+          listStreamsMs,
+          firstReadMs,
+          fill,
+        },
+      ];
     } finally {
       target.keepData = false;
       await target.stop();
@@ -55,7 +70,11 @@ async function timeFirstRead(endpoint, streamName) {
   const start = performance.now();
   try {
     const [shardId] = await listShardIds(client, streamName);
-    const { ShardIterator } = await client.call('GetShardIterator', { StreamName: streamName, ShardId: shardId, ShardIteratorType: 'TRIM_HORIZON' });
+    const { ShardIterator } = await client.call('GetShardIterator', {
+      StreamName: streamName,
+      ShardId: shardId,
+      ShardIteratorType: 'TRIM_HORIZON',
+    });
     const { Records } = await client.call('GetRecords', { ShardIterator, Limit: 1 });
     if (Records.length !== 1) throw new Error('first GetRecords after recovery returned no record');
     return performance.now() - start;

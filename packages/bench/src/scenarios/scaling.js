@@ -37,7 +37,19 @@ async function measurePoint(ctx, target, shards, recordSize, seconds) {
   const [result, rss] = await withStream(ctx, target, shards, (stream) =>
     withRss(target, () => ctx.runJob('putRecordsRaw', { ...stream, ...load }, jobTimeout(sizes.warmupSeconds, seconds))),
   );
-  return { target: target.name, shards, recordSize, perCall, recordsPerSecond: result.recordsPerSecond, bytesPerSecond: result.bytesPerSecond, failedRecords: result.failedRecords, maxRssBytes: rss.maxRssBytes, note: describeErrors(result), errors: result.errors, result };
+  return {
+    target: target.name,
+    shards,
+    recordSize,
+    perCall,
+    recordsPerSecond: result.recordsPerSecond,
+    bytesPerSecond: result.bytesPerSecond,
+    failedRecords: result.failedRecords,
+    maxRssBytes: rss.maxRssBytes,
+    note: describeErrors(result),
+    errors: result.errors,
+    result,
+  };
 }
 
 /**
@@ -54,7 +66,8 @@ export const scaleShards = {
     const counts = ctx.sizes.shardCounts ?? SHARD_COUNTS;
     const runs = counts.map(() => []);
     for (let repeat = 0; repeat < (ctx.sizes.sweepRepeats ?? 1); repeat++) {
-      for (let i = 0; i < counts.length; i++) runs[i].push(await measure(ctx, target, counts[i], 1024, ctx.sizes.sweepSeconds ?? ctx.sizes.scaleSeconds));
+      for (let i = 0; i < counts.length; i++)
+        runs[i].push(await measure(ctx, target, counts[i], 1024, ctx.sizes.sweepSeconds ?? ctx.sizes.scaleSeconds));
     }
     return runs.map(medianRun);
   },
@@ -67,7 +80,12 @@ function medianRun(runs) {
   const median = measured[Math.floor((measured.length - 1) / 2)] ?? runs[0];
   const figures = `median of ${runs.length}: ${runs.map((run) => (run.recordsPerSecond === undefined ? 'failed' : fmt.int(run.recordsPerSecond))).join(', ')}`;
   const maxRssBytes = Math.max(...runs.map((run) => run.maxRssBytes ?? 0));
-  return { ...median, maxRssBytes, runs: runs.map((run) => run.recordsPerSecond ?? null), note: [median.note, figures].filter(Boolean).join('; ') };
+  return {
+    ...median,
+    maxRssBytes,
+    runs: runs.map((run) => run.recordsPerSecond ?? null),
+    note: [median.note, figures].filter(Boolean).join('; '),
+  };
 }
 
 /** Scenario 5b: throughput against record size, 4 shards; calls carry at most 500 records and 5 MiB. */

@@ -17,7 +17,7 @@ export class FreshetTarget extends Target {
       version: JSON.parse(readFileSync(join(freshetDir, 'package.json'), 'utf8')).version,
       durability: relaxed
         ? '--fsync never: acknowledged once the write reaches the OS, before fsync: survives a crash of Freshet, not power loss'
-        : 'acknowledges only after the log is fsync\'d (fdatasync): survives kill -9 and power loss',
+        : "acknowledges only after the log is fsync'd (fdatasync): survives kill -9 and power loss",
       inMemory: false,
     });
     this.relaxed = relaxed;
@@ -28,7 +28,8 @@ export class FreshetTarget extends Target {
 
   /** Why Freshet cannot run yet, or null. */
   static unavailableReason() {
-    if (!existsSync(join(freshetDir, 'dist', 'src', 'cli', 'main.js'))) return 'packages/server is not built (dist/src/cli/main.js missing)';
+    if (!existsSync(join(freshetDir, 'dist', 'src', 'cli', 'main.js')))
+      return 'packages/server is not built (dist/src/cli/main.js missing)';
     return null;
   }
 
@@ -45,7 +46,16 @@ export class FreshetTarget extends Target {
   command(port) {
     // Streams become ACTIVE at once and the shard limit is raised, as for the peers; AWS's
     // per-shard throughput limits stay off (Freshet's default, `--limits none`).
-    const args = [join(freshetDir, 'bin', 'freshet.js'), 'serve', '--host', '127.0.0.1', '--port', String(port), '--data-dir', this.dataDir];
+    const args = [
+      join(freshetDir, 'bin', 'freshet.js'),
+      'serve',
+      '--host',
+      '127.0.0.1',
+      '--port',
+      String(port),
+      '--data-dir',
+      this.dataDir,
+    ];
     args.push('--create-stream-ms', '0', '--delete-stream-ms', '0', '--shard-limit', '100000');
     if (this.relaxed) args.push('--fsync', 'never');
     return { command: process.execPath, args };

@@ -9,18 +9,23 @@ import http2 from 'node:http2';
 import net from 'node:net';
 
 const port = Number(process.argv[2]);
-const records = Array.from({ length: 500 }, (_, i) => ({ SequenceNumber: String(49_000_000_000_000_000_000n + BigInt(i)), ShardId: 'shardId-000000000000' }));
-const putRecordsAnswer = Buffer.from(JSON.stringify({ FailedRecordCount: 0, Records: records }));
-const getRecordsAnswer = Buffer.from(JSON.stringify({
-  Records: Array.from({ length: 10_000 }, (_, i) => ({
-    SequenceNumber: String(49_000_000_000_000_000_000n + BigInt(i)),
-    ApproximateArrivalTimestamp: 1_763_900_000.123,
-    Data: Buffer.alloc(1024, i).toString('base64'),
-    PartitionKey: `pk-${i}`,
-  })),
-  NextShardIterator: 'AAAAAAAAAAE'.repeat(20),
-  MillisBehindLatest: 1000,
+const records = Array.from({ length: 500 }, (_, i) => ({
+  SequenceNumber: String(49_000_000_000_000_000_000n + BigInt(i)),
+  ShardId: 'shardId-000000000000',
 }));
+const putRecordsAnswer = Buffer.from(JSON.stringify({ FailedRecordCount: 0, Records: records }));
+const getRecordsAnswer = Buffer.from(
+  JSON.stringify({
+    Records: Array.from({ length: 10_000 }, (_, i) => ({
+      SequenceNumber: String(49_000_000_000_000_000_000n + BigInt(i)),
+      ApproximateArrivalTimestamp: 1_763_900_000.123,
+      Data: Buffer.alloc(1024, i).toString('base64'),
+      PartitionKey: `pk-${i}`,
+    })),
+    NextShardIterator: 'AAAAAAAAAAE'.repeat(20),
+    MillisBehindLatest: 1000,
+  }),
+);
 const listShardsAnswer = Buffer.from(JSON.stringify({ Shards: [0, 1, 2, 3].map((i) => ({ ShardId: `shardId-00000000000${i}` })) }));
 const shardIteratorAnswer = Buffer.from(JSON.stringify({ ShardIterator: 'AAAAAAAAAAE'.repeat(20) }));
 const putRecordAnswer = Buffer.from(JSON.stringify({ SequenceNumber: '49000000000000000000000', ShardId: 'shardId-000000000000' }));

@@ -66,7 +66,11 @@ async function write(res: AnyResponse, answer: HttpAnswer): Promise<void> {
   const sink = res as { write(chunk: Uint8Array): boolean; once(event: 'drain' | 'close', listener: () => void): void };
   for await (const chunk of answer.body) {
     if (res.destroyed) return;
-    if (!sink.write(chunk)) await new Promise<void>((resolve) => { sink.once('drain', resolve); sink.once('close', resolve); });
+    if (!sink.write(chunk))
+      await new Promise<void>((resolve) => {
+        sink.once('drain', resolve);
+        sink.once('close', resolve);
+      });
   }
   res.end();
 }

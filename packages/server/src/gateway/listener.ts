@@ -5,12 +5,7 @@
  * preface `PRI * HTTP/2.0`; no HTTP/1 method starts with `PRI `.
  */
 import { createServer as createHttp1Server, type IncomingMessage, type ServerResponse } from 'node:http';
-import {
-  createServer as createHttp2Server,
-  type Http2ServerRequest,
-  type Http2ServerResponse,
-  type Http2Session,
-} from 'node:http2';
+import { createServer as createHttp2Server, type Http2ServerRequest, type Http2ServerResponse, type Http2Session } from 'node:http2';
 import { createServer as createNetServer, type Server, type Socket } from 'node:net';
 
 const HTTP2_PREFACE_START = Buffer.from('PRI ');
@@ -34,10 +29,7 @@ export function createDualProtocolServer(handler: Handler): DualProtocolServer {
   // HTTP/2's default flow-control window is 64 KiB per stream and per connection: a 700 KB
   // PutRecords body would cross it in a dozen WINDOW_UPDATE round trips. Open both wide (the
   // body size limit still bounds what one request may send).
-  const http2 = createHttp2Server(
-    { settings: { initialWindowSize: HTTP2_WINDOW_BYTES }, maxSessionMemory: 64 },
-    handler,
-  );
+  const http2 = createHttp2Server({ settings: { initialWindowSize: HTTP2_WINDOW_BYTES }, maxSessionMemory: 64 }, handler);
   const sessions = new Set<Http2Session>();
   http2.on('session', (session) => {
     session.setLocalWindowSize(HTTP2_CONNECTION_WINDOW_BYTES);

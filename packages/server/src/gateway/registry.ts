@@ -32,4 +32,3 @@ function hasEventStreamOutput(model: ServiceModel, op: string): boolean {
   const members = output ? model.shapes[output]?.members : undefined;
   return Object.values(members ?? {}).some((ref) => model.shapes[ref.shape]?.eventstream === true);
 }
-

@@ -80,4 +80,3 @@ export interface ProtocolBinding {
   answer(call: Call, output: unknown, pool: BufferPool): void;
   answerError(call: Call, err: AwsError): void;
 }
-

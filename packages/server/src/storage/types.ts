@@ -34,7 +34,11 @@ export interface MetadataStore {
 }
 
 export class RevisionMismatchError extends Error {
-  constructor(readonly key: string, readonly expected: number | undefined, readonly actual: number) {
+  constructor(
+    readonly key: string,
+    readonly expected: number | undefined,
+    readonly actual: number,
+  ) {
     super(`revision mismatch on ${key}: expected ${expected}, found ${actual}`);
   }
 }

@@ -73,7 +73,10 @@ describe('boto3', () => {
         expected.map((p) => ({ sequenceNumber: p.sequenceNumber, data: p.data })),
         shardId,
       );
-      assertIncreasing(read.map((r) => r.sequenceNumber), shardId);
+      assertIncreasing(
+        read.map((r) => r.sequenceNumber),
+        shardId,
+      );
       for (const record of read) {
         assert.ok(record.arrival * 1000 >= started - 1000 && record.arrival * 1000 <= Date.now() + 1000, `arrival ${record.arrival}`);
       }

@@ -81,7 +81,11 @@ describe('CBOR 1.1 over HTTP', () => {
     assert.match(putOut.SequenceNumber as string, /^\d+$/);
     const after = Date.now();
 
-    const { ShardIterator } = await ok('GetShardIterator', { StreamName: name, ShardId: 'shardId-000000000000', ShardIteratorType: 'TRIM_HORIZON' });
+    const { ShardIterator } = await ok('GetShardIterator', {
+      StreamName: name,
+      ShardId: 'shardId-000000000000',
+      ShardIteratorType: 'TRIM_HORIZON',
+    });
     assert.equal(typeof ShardIterator, 'string');
     const got = await cbor('GetRecords', encodeCbor({ ShardIterator }));
     assert.equal(got.status, 200);
@@ -104,7 +108,9 @@ describe('CBOR 1.1 over HTTP', () => {
     assert.equal(intHead >> 5, 0, `an unsigned integer follows the tag, not a float (head 0x${intHead.toString(16)})`);
 
     // A generic decoder agrees on the blob.
-    const generic = new Decoder({ int64AsNumber: true, mapsAsObjects: true } as never).decode(got.raw) as { Records: Array<{ Data: Uint8Array }> };
+    const generic = new Decoder({ int64AsNumber: true, mapsAsObjects: true } as never).decode(got.raw) as {
+      Records: Array<{ Data: Uint8Array }>;
+    };
     assert.ok(Buffer.from(generic.Records[0]!.Data).equals(data));
   });
 
@@ -166,9 +172,16 @@ describe('CBOR 1.1 over HTTP', () => {
       }),
     );
     assert.equal(batch.FailedRecordCount, 0);
-    const { ShardIterator } = await ok('GetShardIterator', { StreamName: name, ShardId: 'shardId-000000000000', ShardIteratorType: 'TRIM_HORIZON' });
+    const { ShardIterator } = await ok('GetShardIterator', {
+      StreamName: name,
+      ShardId: 'shardId-000000000000',
+      ShardIteratorType: 'TRIM_HORIZON',
+    });
     const page = await ok('GetRecords', { ShardIterator });
-    assert.deepEqual((page.Records as CborMap[]).map((r) => (r.Data as Buffer).toString()), ['from jackson', 'one', 'two']);
+    assert.deepEqual(
+      (page.Records as CborMap[]).map((r) => (r.Data as Buffer).toString()),
+      ['from jackson', 'one', 'two'],
+    );
   });
 
   it('answers errors as CBOR maps with __type and message', async () => {

@@ -48,7 +48,13 @@ describe('the aws CLI', () => {
 
     // CLI v1 sends blob arguments as given (it base64-encodes the text itself).
     const one = await aws<{ ShardId: string; SequenceNumber: string }>(
-      'put-record', '--stream-name', name, '--partition-key', 'alpha', '--data', 'hello from the cli',
+      'put-record',
+      '--stream-name',
+      name,
+      '--partition-key',
+      'alpha',
+      '--data',
+      'hello from the cli',
     );
     const records = [
       { Data: 'first', PartitionKey: 'k1' },
@@ -57,7 +63,11 @@ describe('the aws CLI', () => {
       { Data: 'fourth', PartitionKey: 'alpha' },
     ];
     const many = await aws<{ FailedRecordCount: number; Records: Array<{ ShardId: string; SequenceNumber: string }> }>(
-      'put-records', '--stream-name', name, '--records', JSON.stringify(records),
+      'put-records',
+      '--stream-name',
+      name,
+      '--records',
+      JSON.stringify(records),
     );
     assert.equal(many.FailedRecordCount, 0);
     assert.equal(many.Records.length, 4);
@@ -68,10 +78,19 @@ describe('the aws CLI', () => {
       ...many.Records.map((r, i) => ({ shardId: r.ShardId, sequenceNumber: r.SequenceNumber, data: records[i]!.Data })),
     ];
     const shards = await aws<{ Shards: Array<{ ShardId: string }> }>('list-shards', '--stream-name', name);
-    assert.deepEqual(shards.Shards.map((s) => s.ShardId), ['shardId-000000000000', 'shardId-000000000001']);
+    assert.deepEqual(
+      shards.Shards.map((s) => s.ShardId),
+      ['shardId-000000000000', 'shardId-000000000001'],
+    );
     for (const shardId of new Set(puts.map((p) => p.shardId))) {
       const { ShardIterator } = await aws<{ ShardIterator: string }>(
-        'get-shard-iterator', '--stream-name', name, '--shard-id', shardId, '--shard-iterator-type', 'TRIM_HORIZON',
+        'get-shard-iterator',
+        '--stream-name',
+        name,
+        '--shard-id',
+        shardId,
+        '--shard-iterator-type',
+        'TRIM_HORIZON',
       );
       const page = await aws<{
         Records: Array<{ SequenceNumber: string; Data: string; PartitionKey: string; ApproximateArrivalTimestamp: number }>;
@@ -84,22 +103,37 @@ describe('the aws CLI', () => {
         expected.map((p) => ({ sequenceNumber: p.sequenceNumber, data: p.data })),
         shardId,
       );
-      assertIncreasing(page.Records.map((r) => r.SequenceNumber), shardId);
+      assertIncreasing(
+        page.Records.map((r) => r.SequenceNumber),
+        shardId,
+      );
       assert.ok(page.NextShardIterator);
       assert.equal(page.MillisBehindLatest, 0);
     }
     const { ShardIterator: atOne } = await aws<{ ShardIterator: string }>(
-      'get-shard-iterator', '--stream-name', name, '--shard-id', one.ShardId,
-      '--shard-iterator-type', 'AT_SEQUENCE_NUMBER', '--starting-sequence-number', one.SequenceNumber,
+      'get-shard-iterator',
+      '--stream-name',
+      name,
+      '--shard-id',
+      one.ShardId,
+      '--shard-iterator-type',
+      'AT_SEQUENCE_NUMBER',
+      '--starting-sequence-number',
+      one.SequenceNumber,
     );
     const fromOne = await aws<{ Records: Array<{ SequenceNumber: string }> }>('get-records', '--shard-iterator', atOne, '--limit', '1');
-    assert.deepEqual(fromOne.Records.map((r) => r.SequenceNumber), [one.SequenceNumber]);
+    assert.deepEqual(
+      fromOne.Records.map((r) => r.SequenceNumber),
+      [one.SequenceNumber],
+    );
 
     await assert.rejects(aws('describe-stream-summary', '--stream-name', `${name}-missing`), (err: { code?: number; stderr?: string }) => {
       assert.equal(err.code, 255);
       assert.match(
         err.stderr ?? '',
-        new RegExp(`An error occurred \\(ResourceNotFoundException\\) when calling the DescribeStreamSummary operation: Stream ${name}-missing under account ${ACCOUNT} not found\\.`),
+        new RegExp(
+          `An error occurred \\(ResourceNotFoundException\\) when calling the DescribeStreamSummary operation: Stream ${name}-missing under account ${ACCOUNT} not found\\.`,
+        ),
       );
       return true;
     });

@@ -65,8 +65,10 @@ describe('stream configuration', () => {
     const name = uniqueName('retention');
     await createActiveStream(kinesis, { StreamName: name, ShardCount: 1 });
     const invalid = (message: string) => ({ name: 'InvalidArgumentException', message });
-    const tooShort = (h: number) => invalid(`Minimum allowed retention period is 24 hours. Requested retention period (${h} hours) is too short.`);
-    const tooLong = (h: number) => invalid(`Maximum allowed retention period is 8760 hours. Requested retention period (${h} hours) is too long.`);
+    const tooShort = (h: number) =>
+      invalid(`Minimum allowed retention period is 24 hours. Requested retention period (${h} hours) is too short.`);
+    const tooLong = (h: number) =>
+      invalid(`Maximum allowed retention period is 8760 hours. Requested retention period (${h} hours) is too long.`);
 
     await kinesis.send(new IncreaseStreamRetentionPeriodCommand({ StreamName: name, RetentionPeriodHours: 48 }));
     assert.equal(await retention(name), 48);
@@ -82,10 +84,7 @@ describe('stream configuration', () => {
     await kinesis.send(new IncreaseStreamRetentionPeriodCommand({ StreamName: name, RetentionPeriodHours: 8760 }));
     assert.equal(await retention(name), 8760);
 
-    await rejects(
-      kinesis.send(new DecreaseStreamRetentionPeriodCommand({ StreamName: name, RetentionPeriodHours: 8761 })),
-      tooLong(8761),
-    );
+    await rejects(kinesis.send(new DecreaseStreamRetentionPeriodCommand({ StreamName: name, RetentionPeriodHours: 8761 })), tooLong(8761));
     await kinesis.send(new DecreaseStreamRetentionPeriodCommand({ StreamName: name, RetentionPeriodHours: 100 }));
     assert.equal(await retention(name), 100);
     await rejects(
@@ -135,7 +134,8 @@ describe('stream configuration', () => {
 
     await rejects(kinesis.send(new EnableEnhancedMonitoringCommand({ StreamName: name, ShardLevelMetrics: ['Bogus' as MetricsName] })), {
       name: 'ValidationException',
-      message: /^1 validation error detected: Value '\[Bogus\]' at 'shardLevelMetrics' failed to satisfy constraint: Member must satisfy constraint: \[Member must satisfy enum value set: \[.*\]\]$/,
+      message:
+        /^1 validation error detected: Value '\[Bogus\]' at 'shardLevelMetrics' failed to satisfy constraint: Member must satisfy constraint: \[Member must satisfy enum value set: \[.*\]\]$/,
     });
   });
 
@@ -175,7 +175,13 @@ describe('stream configuration', () => {
     const summary = await kinesis.send(new DescribeStreamSummaryCommand({ StreamName: name }));
     assert.equal(summary.StreamDescriptionSummary!.MaxRecordSizeInKiB, 2048);
     const put = await kinesis.send(new PutRecordCommand({ StreamName: name, PartitionKey: partitionKey, Data: twoMiB }));
-    const [back] = await readShard(kinesis, name, put.ShardId!, { ShardIteratorType: 'AT_SEQUENCE_NUMBER', StartingSequenceNumber: put.SequenceNumber! }, 1);
+    const [back] = await readShard(
+      kinesis,
+      name,
+      put.ShardId!,
+      { ShardIteratorType: 'AT_SEQUENCE_NUMBER', StartingSequenceNumber: put.SequenceNumber! },
+      1,
+    );
     assert.ok(Buffer.from(back!.Data!).equals(twoMiB));
     const batch = await kinesis.send(new PutRecordsCommand({ StreamName: name, Records: [{ PartitionKey: partitionKey, Data: twoMiB }] }));
     assert.equal(batch.FailedRecordCount, 0);
@@ -204,7 +210,13 @@ describe('stream configuration', () => {
     await createActiveStream(kinesis, { StreamName: name, ShardCount: 1, MaxRecordSizeInKiB: 10240 });
     const data = randomBytes(10240 * KiB - 1);
     const put = await kinesis.send(new PutRecordCommand({ StreamName: name, PartitionKey: 'k', Data: data }));
-    const [back] = await readShard(kinesis, name, put.ShardId!, { ShardIteratorType: 'AT_SEQUENCE_NUMBER', StartingSequenceNumber: put.SequenceNumber! }, 1);
+    const [back] = await readShard(
+      kinesis,
+      name,
+      put.ShardId!,
+      { ShardIteratorType: 'AT_SEQUENCE_NUMBER', StartingSequenceNumber: put.SequenceNumber! },
+      1,
+    );
     assert.ok(Buffer.from(back!.Data!).equals(data));
   });
 
@@ -307,11 +319,26 @@ describe('stream configuration (timed transitions)', () => {
 
     const put = await kinesis.send(new PutRecordCommand({ StreamName: name, PartitionKey: 'p', Data: Buffer.from('secret') }));
     assert.equal(put.EncryptionType, 'KMS');
-    const puts = await kinesis.send(new PutRecordsCommand({ StreamName: name, Records: [{ PartitionKey: 'p', Data: Buffer.from('more') }] }));
+    const puts = await kinesis.send(
+      new PutRecordsCommand({ StreamName: name, Records: [{ PartitionKey: 'p', Data: Buffer.from('more') }] }),
+    );
     assert.equal(puts.EncryptionType, 'KMS');
-    const it0 = await kinesis.send(new GetShardIteratorCommand({ StreamName: name, ShardId: put.ShardId, ShardIteratorType: 'AT_SEQUENCE_NUMBER', StartingSequenceNumber: put.SequenceNumber }));
+    const it0 = await kinesis.send(
+      new GetShardIteratorCommand({
+        StreamName: name,
+        ShardId: put.ShardId,
+        ShardIteratorType: 'AT_SEQUENCE_NUMBER',
+        StartingSequenceNumber: put.SequenceNumber,
+      }),
+    );
     const got = await kinesis.send(new GetRecordsCommand({ ShardIterator: it0.ShardIterator }));
-    assert.deepEqual(got.Records!.map((r) => [text(r.Data), r.EncryptionType]), [['secret', 'KMS'], ['more', 'KMS']]);
+    assert.deepEqual(
+      got.Records!.map((r) => [text(r.Data), r.EncryptionType]),
+      [
+        ['secret', 'KMS'],
+        ['more', 'KMS'],
+      ],
+    );
 
     await kinesis.send(new StopStreamEncryptionCommand({ StreamName: name, EncryptionType: 'KMS', KeyId: keyId }));
     await server.clock.advance(1500);

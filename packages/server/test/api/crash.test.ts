@@ -133,7 +133,14 @@ async function verify(kinesis: KinesisClient, streamName: string, shards: Shard[
     }
   }
   const missing = acked.filter((a) => !seen.has(`${a.round}/${a.writer}/${a.counter}`));
-  assert.equal(missing.length, 0, `acknowledged records lost: ${missing.slice(0, 5).map((m) => JSON.stringify(m)).join(', ')}`);
+  assert.equal(
+    missing.length,
+    0,
+    `acknowledged records lost: ${missing
+      .slice(0, 5)
+      .map((m) => JSON.stringify(m))
+      .join(', ')}`,
+  );
   return { records: seen.size, unacknowledgedPresent };
 }
 
@@ -159,7 +166,9 @@ describe('crash (kill -9 under load)', () => {
           const checked = await verify(kinesis, streamName, shards, acked, sent);
           assert.ok(checked.records >= acked.length);
           if (process.env.FRESHET_TEST_VERBOSE) {
-            console.log(`round ${round}: ${acked.length} acknowledged, ${checked.records} present, ${checked.unacknowledgedPresent} unacknowledged but durable`);
+            console.log(
+              `round ${round}: ${acked.length} acknowledged, ${checked.records} present, ${checked.unacknowledgedPresent} unacknowledged but durable`,
+            );
           }
         } finally {
           kinesis.destroy();

@@ -61,21 +61,44 @@ describe('GetShardIterator and GetRecords', () => {
     return { name, sequenceNumbers, putAt };
   }
 
-  const iterator = async (input: GetShardIteratorCommandInput) =>
-    (await kinesis.send(new GetShardIteratorCommand(input))).ShardIterator!;
+  const iterator = async (input: GetShardIteratorCommandInput) => (await kinesis.send(new GetShardIteratorCommand(input))).ShardIterator!;
 
   it('starts at TRIM_HORIZON, AT_SEQUENCE_NUMBER and AFTER_SEQUENCE_NUMBER', async () => {
     const { name, sequenceNumbers } = await streamWith(5);
     const all = await readShard(kinesis, name, SHARD0);
-    assert.deepEqual(all.map((r) => text(r.Data)), ['r0', 'r1', 'r2', 'r3', 'r4']);
-    assert.deepEqual(all.map((r) => r.SequenceNumber), sequenceNumbers);
-    assert.deepEqual(all.map((r) => r.PartitionKey), ['p0', 'p1', 'p2', 'p3', 'p4']);
+    assert.deepEqual(
+      all.map((r) => text(r.Data)),
+      ['r0', 'r1', 'r2', 'r3', 'r4'],
+    );
+    assert.deepEqual(
+      all.map((r) => r.SequenceNumber),
+      sequenceNumbers,
+    );
+    assert.deepEqual(
+      all.map((r) => r.PartitionKey),
+      ['p0', 'p1', 'p2', 'p3', 'p4'],
+    );
 
-    const at = await readShard(kinesis, name, SHARD0, { ShardIteratorType: 'AT_SEQUENCE_NUMBER', StartingSequenceNumber: sequenceNumbers[2]! });
-    assert.deepEqual(at.map((r) => text(r.Data)), ['r2', 'r3', 'r4']);
-    const afterSeq = await readShard(kinesis, name, SHARD0, { ShardIteratorType: 'AFTER_SEQUENCE_NUMBER', StartingSequenceNumber: sequenceNumbers[2]! });
-    assert.deepEqual(afterSeq.map((r) => text(r.Data)), ['r3', 'r4']);
-    const afterLast = await readShard(kinesis, name, SHARD0, { ShardIteratorType: 'AFTER_SEQUENCE_NUMBER', StartingSequenceNumber: sequenceNumbers[4]! });
+    const at = await readShard(kinesis, name, SHARD0, {
+      ShardIteratorType: 'AT_SEQUENCE_NUMBER',
+      StartingSequenceNumber: sequenceNumbers[2]!,
+    });
+    assert.deepEqual(
+      at.map((r) => text(r.Data)),
+      ['r2', 'r3', 'r4'],
+    );
+    const afterSeq = await readShard(kinesis, name, SHARD0, {
+      ShardIteratorType: 'AFTER_SEQUENCE_NUMBER',
+      StartingSequenceNumber: sequenceNumbers[2]!,
+    });
+    assert.deepEqual(
+      afterSeq.map((r) => text(r.Data)),
+      ['r3', 'r4'],
+    );
+    const afterLast = await readShard(kinesis, name, SHARD0, {
+      ShardIteratorType: 'AFTER_SEQUENCE_NUMBER',
+      StartingSequenceNumber: sequenceNumbers[4]!,
+    });
     assert.deepEqual(afterLast, []);
   });
 
@@ -90,17 +113,29 @@ describe('GetShardIterator and GetRecords', () => {
       await kinesis.send(new PutRecordCommand({ StreamName: name, PartitionKey: 'p', Data: Buffer.from(data) }));
     }
     const fresh = await kinesis.send(new GetRecordsCommand({ ShardIterator: empty.NextShardIterator }));
-    assert.deepEqual(fresh.Records!.map((r) => text(r.Data)), ['n0', 'n1']);
+    assert.deepEqual(
+      fresh.Records!.map((r) => text(r.Data)),
+      ['n0', 'n1'],
+    );
     // The first LATEST iterator, used again, sees the same records.
     const again = await kinesis.send(new GetRecordsCommand({ ShardIterator: latest }));
-    assert.deepEqual(again.Records!.map((r) => text(r.Data)), ['n0', 'n1']);
+    assert.deepEqual(
+      again.Records!.map((r) => text(r.Data)),
+      ['n0', 'n1'],
+    );
   });
 
   it('starts AT_TIMESTAMP: the first record that arrived at or after it', async () => {
     const name = uniqueName('ts');
     await createActiveStream(kinesis, { StreamName: name, ShardCount: 1 });
     const early = await kinesis.send(new PutRecordCommand({ StreamName: name, PartitionKey: 'p', Data: Buffer.from('early') }));
-    const [earlyRecord] = await readShard(kinesis, name, SHARD0, { ShardIteratorType: 'AT_SEQUENCE_NUMBER', StartingSequenceNumber: early.SequenceNumber! }, 1);
+    const [earlyRecord] = await readShard(
+      kinesis,
+      name,
+      SHARD0,
+      { ShardIteratorType: 'AT_SEQUENCE_NUMBER', StartingSequenceNumber: early.SequenceNumber! },
+      1,
+    );
     await clockPast(earlyRecord!.ApproximateArrivalTimestamp!.getTime() + 5);
     const cut = new Date();
     await clockPast(cut.getTime() + 1);
@@ -108,13 +143,25 @@ describe('GetShardIterator and GetRecords', () => {
       await kinesis.send(new PutRecordCommand({ StreamName: name, PartitionKey: 'p', Data: Buffer.from(data) }));
     }
     const fromCut = await readShard(kinesis, name, SHARD0, { ShardIteratorType: 'AT_TIMESTAMP', Timestamp: cut });
-    assert.deepEqual(fromCut.map((r) => text(r.Data)), ['late1', 'late2']);
+    assert.deepEqual(
+      fromCut.map((r) => text(r.Data)),
+      ['late1', 'late2'],
+    );
     for (const record of fromCut) assert.ok(record.ApproximateArrivalTimestamp!.getTime() >= cut.getTime());
     // Exactly the early record's arrival time includes it; before the stream existed is the trim horizon.
-    const atEarly = await readShard(kinesis, name, SHARD0, { ShardIteratorType: 'AT_TIMESTAMP', Timestamp: earlyRecord!.ApproximateArrivalTimestamp! });
-    assert.deepEqual(atEarly.map((r) => text(r.Data)), ['early', 'late1', 'late2']);
+    const atEarly = await readShard(kinesis, name, SHARD0, {
+      ShardIteratorType: 'AT_TIMESTAMP',
+      Timestamp: earlyRecord!.ApproximateArrivalTimestamp!,
+    });
+    assert.deepEqual(
+      atEarly.map((r) => text(r.Data)),
+      ['early', 'late1', 'late2'],
+    );
     const fromEpoch = await readShard(kinesis, name, SHARD0, { ShardIteratorType: 'AT_TIMESTAMP', Timestamp: new Date(0) });
-    assert.deepEqual(fromEpoch.map((r) => text(r.Data)), ['early', 'late1', 'late2']);
+    assert.deepEqual(
+      fromEpoch.map((r) => text(r.Data)),
+      ['early', 'late1', 'late2'],
+    );
   });
 
   it('names a shard by its number: shardId-1 is shardId-000000000001', async () => {
@@ -126,26 +173,49 @@ describe('GetShardIterator and GetRecords', () => {
     assert.equal(put.ShardId, SHARD1);
     for (const shardId of ['shardId-1', SHARD1, 'shardId-01']) {
       const records = await readShard(kinesis, name, shardId);
-      assert.deepEqual(records.map((r) => text(r.Data)), ['one'], shardId);
+      assert.deepEqual(
+        records.map((r) => text(r.Data)),
+        ['one'],
+        shardId,
+      );
     }
-    const bySequence = await readShard(kinesis, name, 'shardId-1', { ShardIteratorType: 'AT_SEQUENCE_NUMBER', StartingSequenceNumber: put.SequenceNumber! });
-    assert.deepEqual(bySequence.map((r) => r.SequenceNumber), [put.SequenceNumber]);
+    const bySequence = await readShard(kinesis, name, 'shardId-1', {
+      ShardIteratorType: 'AT_SEQUENCE_NUMBER',
+      StartingSequenceNumber: put.SequenceNumber!,
+    });
+    assert.deepEqual(
+      bySequence.map((r) => r.SequenceNumber),
+      [put.SequenceNumber],
+    );
   });
 
   it('refuses sequence numbers of another shard, invalid ones, and inconsistent parameters', async () => {
     const name = uniqueName('badseq');
     await createActiveStream(kinesis, { StreamName: name, ShardCount: 2 });
-    const put = await kinesis.send(new PutRecordCommand({ StreamName: name, PartitionKey: 'p', ExplicitHashKey: '0', Data: Buffer.from('x') }));
+    const put = await kinesis.send(
+      new PutRecordCommand({ StreamName: name, PartitionKey: 'p', ExplicitHashKey: '0', Data: Buffer.from('x') }),
+    );
     assert.equal(put.ShardId, SHARD0);
     const invalid = (message: string) => ({ name: 'InvalidArgumentException', message });
     for (const type of ['AT_SEQUENCE_NUMBER', 'AFTER_SEQUENCE_NUMBER'] as const) {
       await rejects(
-        kinesis.send(new GetShardIteratorCommand({ StreamName: name, ShardId: SHARD1, ShardIteratorType: type, StartingSequenceNumber: put.SequenceNumber })),
+        kinesis.send(
+          new GetShardIteratorCommand({
+            StreamName: name,
+            ShardId: SHARD1,
+            ShardIteratorType: type,
+            StartingSequenceNumber: put.SequenceNumber,
+          }),
+        ),
         invalid(`Invalid StartingSequenceNumber. It encodes ${SHARD0}, while it was used in a call to a shard with ${SHARD1}`),
       );
       await rejects(
-        kinesis.send(new GetShardIteratorCommand({ StreamName: name, ShardId: SHARD0, ShardIteratorType: type, StartingSequenceNumber: '12345' })),
-        invalid(`StartingSequenceNumber 12345 used in GetShardIterator on shard ${SHARD0} in stream ${name} under account ${ACCOUNT} is invalid.`),
+        kinesis.send(
+          new GetShardIteratorCommand({ StreamName: name, ShardId: SHARD0, ShardIteratorType: type, StartingSequenceNumber: '12345' }),
+        ),
+        invalid(
+          `StartingSequenceNumber 12345 used in GetShardIterator on shard ${SHARD0} in stream ${name} under account ${ACCOUNT} is invalid.`,
+        ),
       );
       await rejects(
         kinesis.send(new GetShardIteratorCommand({ StreamName: name, ShardId: SHARD0, ShardIteratorType: type })),
@@ -157,7 +227,14 @@ describe('GetShardIterator and GetRecords', () => {
     }
     for (const type of ['TRIM_HORIZON', 'LATEST'] as const) {
       await rejects(
-        kinesis.send(new GetShardIteratorCommand({ StreamName: name, ShardId: SHARD0, ShardIteratorType: type, StartingSequenceNumber: put.SequenceNumber })),
+        kinesis.send(
+          new GetShardIteratorCommand({
+            StreamName: name,
+            ShardId: SHARD0,
+            ShardIteratorType: type,
+            StartingSequenceNumber: put.SequenceNumber,
+          }),
+        ),
         invalid(
           'Must either specify (1) AT_SEQUENCE_NUMBER or AFTER_SEQUENCE_NUMBER and StartingSequenceNumber or ' +
             `(2) TRIM_HORIZON or LATEST and no StartingSequenceNumber. Request specified ${type} and also a StartingSequenceNumber.`,
@@ -174,7 +251,10 @@ describe('GetShardIterator and GetRecords', () => {
     );
     await rejects(
       kinesis.send(new GetShardIteratorCommand({ StreamName: name, ShardId: 'shardId-000000000009', ShardIteratorType: 'TRIM_HORIZON' })),
-      { name: 'ResourceNotFoundException', message: `Shard shardId-000000000009 in stream ${name} under account ${ACCOUNT} does not exist` },
+      {
+        name: 'ResourceNotFoundException',
+        message: `Shard shardId-000000000009 in stream ${name} under account ${ACCOUNT} does not exist`,
+      },
     );
     await rejects(
       kinesis.send(new GetShardIteratorCommand({ StreamName: `${name}-missing`, ShardId: SHARD0, ShardIteratorType: 'TRIM_HORIZON' })),
@@ -193,7 +273,10 @@ describe('GetShardIterator and GetRecords', () => {
 
   it('pages GetRecords with Limit and NextShardIterator, with MillisBehindLatest', async () => {
     const { name, sequenceNumbers } = await streamWith(10);
-    const [last] = await readShard(kinesis, name, SHARD0, { ShardIteratorType: 'AT_SEQUENCE_NUMBER', StartingSequenceNumber: sequenceNumbers[9]! });
+    const [last] = await readShard(kinesis, name, SHARD0, {
+      ShardIteratorType: 'AT_SEQUENCE_NUMBER',
+      StartingSequenceNumber: sequenceNumbers[9]!,
+    });
     await clockPast(last!.ApproximateArrivalTimestamp!.getTime() + 20);
     let shardIterator = await iterator({ StreamName: name, ShardId: SHARD0, ShardIteratorType: 'TRIM_HORIZON' });
     const pages: string[][] = [];
@@ -216,7 +299,10 @@ describe('GetShardIterator and GetRecords', () => {
     // Continuing from the last NextShardIterator sees records put later.
     await kinesis.send(new PutRecordCommand({ StreamName: name, PartitionKey: 'p', Data: Buffer.from('later') }));
     const later = await kinesis.send(new GetRecordsCommand({ ShardIterator: shardIterator }));
-    assert.deepEqual(later.Records!.map((r) => text(r.Data)), ['later']);
+    assert.deepEqual(
+      later.Records!.map((r) => text(r.Data)),
+      ['later'],
+    );
 
     for (const [limit, rule] of [
       [0, 'Member must have value greater than or equal to 1'],
@@ -248,13 +334,18 @@ describe('GetShardIterator and GetRecords', () => {
     assert.equal(small.Records!.length, 10_000);
     assert.equal(text(small.Records![9_999]!.Data), 's9999');
     const rest = await kinesis.send(new GetRecordsCommand({ ShardIterator: small.NextShardIterator }));
-    assert.deepEqual(rest.Records!.map((r) => text(r.Data)), ['s10000']);
+    assert.deepEqual(
+      rest.Records!.map((r) => text(r.Data)),
+      ['s10000'],
+    );
 
     // Shard 1: twelve records of 1 MiB (data plus partition key).
     const MiB = 1024 * 1024;
     const big = Array.from({ length: 12 }, (_, i) => Buffer.alloc(MiB - 1, i));
     for (const data of big) {
-      await kinesis.send(new PutRecordCommand({ StreamName: name, PartitionKey: 'q', ExplicitHashKey: (2n ** 127n).toString(), Data: data }));
+      await kinesis.send(
+        new PutRecordCommand({ StreamName: name, PartitionKey: 'q', ExplicitHashKey: (2n ** 127n).toString(), Data: data }),
+      );
     }
     let shardIterator = await iterator({ StreamName: name, ShardId: SHARD1, ShardIteratorType: 'TRIM_HORIZON' });
     const counts: number[] = [];
@@ -275,7 +366,15 @@ describe('GetShardIterator and GetRecords', () => {
     const name = uniqueName('arrival');
     await createActiveStream(kinesis, { StreamName: name, ShardCount: 1 });
     const before = Date.now();
-    await kinesis.send(new PutRecordsCommand({ StreamName: name, Records: [{ PartitionKey: 'a', Data: Buffer.from('a') }, { PartitionKey: 'b', Data: Buffer.from('b') }] }));
+    await kinesis.send(
+      new PutRecordsCommand({
+        StreamName: name,
+        Records: [
+          { PartitionKey: 'a', Data: Buffer.from('a') },
+          { PartitionKey: 'b', Data: Buffer.from('b') },
+        ],
+      }),
+    );
     const after = Date.now();
     const records = await readShard(kinesis, name, SHARD0);
     assert.equal(records.length, 2);
@@ -338,7 +437,10 @@ describe('GetShardIterator and GetRecords', () => {
       message: `Shard ${SHARD0} in stream ${name} under account ${ACCOUNT} does not exist`,
     });
     const fresh = await readShard(kinesis, name, SHARD0);
-    assert.deepEqual(fresh.map((r) => text(r.Data)), ['new']);
+    assert.deepEqual(
+      fresh.map((r) => text(r.Data)),
+      ['new'],
+    );
   });
 });
 
@@ -363,7 +465,8 @@ describe('expiry on a manual clock', () => {
     await node.clock.advance(1);
     await rejects(node.kinesis.send(new GetRecordsCommand({ ShardIterator })), {
       name: 'ExpiredIteratorException',
-      message: /^Iterator expired\. The iterator was created at time .+ while right now it is .+ which is further in the future than the tolerated delay of 300000 milliseconds\.$/,
+      message:
+        /^Iterator expired\. The iterator was created at time .+ while right now it is .+ which is further in the future than the tolerated delay of 300000 milliseconds\.$/,
       status: 400,
     });
     // The iterator GetRecords handed out with the last good answer starts its own five minutes.

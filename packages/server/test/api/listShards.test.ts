@@ -65,7 +65,10 @@ describe('ListShards', () => {
   it('lists every shard with its lineage and ranges', async () => {
     const { Shards: shards, NextToken } = await kinesis.send(new ListShardsCommand({ StreamName: name }));
     assert.equal(NextToken, undefined);
-    assert.deepEqual(shards!.map((s) => s.ShardId), [id(0), id(1), id(2), id(3)]);
+    assert.deepEqual(
+      shards!.map((s) => s.ShardId),
+      [id(0), id(1), id(2), id(3)],
+    );
     const [parent, other, low, high] = shards!;
     assert.ok(parent!.SequenceNumberRange!.EndingSequenceNumber, 'the split shard is closed');
     assert.equal(other!.SequenceNumberRange!.EndingSequenceNumber, undefined);
@@ -79,10 +82,16 @@ describe('ListShards', () => {
 
   it('pages with MaxResults and NextToken, and starts after ExclusiveStartShardId', async () => {
     const first = await kinesis.send(new ListShardsCommand({ StreamName: name, MaxResults: 3 }));
-    assert.deepEqual(first.Shards!.map((s) => s.ShardId), [id(0), id(1), id(2)]);
+    assert.deepEqual(
+      first.Shards!.map((s) => s.ShardId),
+      [id(0), id(1), id(2)],
+    );
     assert.ok(first.NextToken);
     const second = await kinesis.send(new ListShardsCommand({ NextToken: first.NextToken, MaxResults: 3 }));
-    assert.deepEqual(second.Shards!.map((s) => s.ShardId), [id(3)]);
+    assert.deepEqual(
+      second.Shards!.map((s) => s.ShardId),
+      [id(3)],
+    );
     assert.equal(second.NextToken, undefined);
 
     assert.deepEqual(await ids({ StreamName: name, ExclusiveStartShardId: id(1) }), [id(2), id(3)]);
@@ -106,19 +115,28 @@ describe('ListShards', () => {
     assert.deepEqual(await ids({ StreamName: name, ShardFilter: { Type: 'AFTER_SHARD_ID', ShardId: id(1) } }), [id(2), id(3)]);
     assert.deepEqual(await ids({ StreamName: name, ShardFilter: { Type: 'AT_TIMESTAMP', Timestamp: beforeSplit } }), [id(0), id(1)]);
     assert.deepEqual(await ids({ StreamName: name, ShardFilter: { Type: 'AT_TIMESTAMP', Timestamp: afterSplit } }), [id(1), id(2), id(3)]);
-    assert.deepEqual(
-      await ids({ StreamName: name, ShardFilter: { Type: 'FROM_TIMESTAMP', Timestamp: beforeSplit } }),
-      [id(0), id(1), id(2), id(3)],
-    );
-    assert.deepEqual(await ids({ StreamName: name, ShardFilter: { Type: 'FROM_TIMESTAMP', Timestamp: afterSplit } }), [id(1), id(2), id(3)]);
+    assert.deepEqual(await ids({ StreamName: name, ShardFilter: { Type: 'FROM_TIMESTAMP', Timestamp: beforeSplit } }), [
+      id(0),
+      id(1),
+      id(2),
+      id(3),
+    ]);
+    assert.deepEqual(await ids({ StreamName: name, ShardFilter: { Type: 'FROM_TIMESTAMP', Timestamp: afterSplit } }), [
+      id(1),
+      id(2),
+      id(3),
+    ]);
   });
 
   it('matches StreamCreationTimestamp', async () => {
     assert.deepEqual(await ids({ StreamName: name, StreamCreationTimestamp: createdAt }), [id(0), id(1), id(2), id(3)]);
-    await rejects(kinesis.send(new ListShardsCommand({ StreamName: name, StreamCreationTimestamp: new Date(createdAt.getTime() - 1000) })), {
-      name: 'ResourceNotFoundException',
-      message: `Stream ${name} under account ${ACCOUNT} not found.`,
-    });
+    await rejects(
+      kinesis.send(new ListShardsCommand({ StreamName: name, StreamCreationTimestamp: new Date(createdAt.getTime() - 1000) })),
+      {
+        name: 'ResourceNotFoundException',
+        message: `Stream ${name} under account ${ACCOUNT} not found.`,
+      },
+    );
   });
 
   it('refuses the invalid combinations', async () => {

@@ -64,7 +64,9 @@ describe('PutRecords decoded on worker threads', () => {
   it('stores exactly the records of large bodies, many at once', async () => {
     const bodies = Array.from({ length: 12 }, (_, b) => records(120, 1000, `b${b}`));
     assert.ok(JSON.stringify({ StreamName: streamName, Records: bodies[0] }).length > BIG_BODY_BYTES);
-    const answers = await Promise.all(bodies.map((recs) => putRecordsRaw(threaded, JSON.stringify({ StreamName: streamName, Records: recs }))));
+    const answers = await Promise.all(
+      bodies.map((recs) => putRecordsRaw(threaded, JSON.stringify({ StreamName: streamName, Records: recs }))),
+    );
     for (const answer of answers) {
       assert.equal(answer.status, 200);
       assert.equal(answer.json!.FailedRecordCount, 0);

@@ -53,7 +53,15 @@ describe('PutRecord and PutRecords', () => {
     const keys = [
       ...Array.from({ length: 60 }, (_, i) => `key-${i}`),
       ...Array.from({ length: 20 }, () => randomBytes(8).toString('hex')),
-      'ключ', 'clé-é', '鍵', '🔑 emoji key', 'a', 'A', ' ', '0', 'x'.repeat(256),
+      'ключ',
+      'clé-é',
+      '鍵',
+      '🔑 emoji key',
+      'a',
+      'A',
+      ' ',
+      '0',
+      'x'.repeat(256),
     ];
     for (const key of keys.slice(0, 20)) {
       const put = await kinesis.send(new PutRecordCommand({ StreamName: name, PartitionKey: key, Data: Buffer.from(key) }));
@@ -93,25 +101,35 @@ describe('PutRecord and PutRecords', () => {
         ],
       }),
     );
-    assert.deepEqual(batch.Records!.map((r) => r.ShardId), ['shardId-000000000000', 'shardId-000000000003']);
+    assert.deepEqual(
+      batch.Records!.map((r) => r.ShardId),
+      ['shardId-000000000000', 'shardId-000000000003'],
+    );
 
     const tooBig = (MAX_HASH_KEY + 1n).toString();
     const outOfRange = {
       name: 'InvalidArgumentException',
-      message:
-        'Invalid ExplicitHashKey. ExplicitHashKey must be in the range: [0, 2^128-1]. ' + `Specified value was ${tooBig}`,
+      message: 'Invalid ExplicitHashKey. ExplicitHashKey must be in the range: [0, 2^128-1]. ' + `Specified value was ${tooBig}`,
     };
-    await rejects(kinesis.send(new PutRecordCommand({ StreamName: name, PartitionKey: 'p', ExplicitHashKey: tooBig, Data: Buffer.from('x') })), outOfRange);
     await rejects(
-      kinesis.send(new PutRecordsCommand({ StreamName: name, Records: [{ PartitionKey: 'p', ExplicitHashKey: tooBig, Data: Buffer.from('x') }] })),
+      kinesis.send(new PutRecordCommand({ StreamName: name, PartitionKey: 'p', ExplicitHashKey: tooBig, Data: Buffer.from('x') })),
       outOfRange,
     );
-    await rejects(kinesis.send(new PutRecordCommand({ StreamName: name, PartitionKey: 'p', ExplicitHashKey: 'abc', Data: Buffer.from('x') })), {
-      name: 'ValidationException',
-      message:
-        "1 validation error detected: Value 'abc' at 'explicitHashKey' failed to satisfy constraint: " +
-        'Member must satisfy regular expression pattern: 0|([1-9]\\d{0,38})',
-    });
+    await rejects(
+      kinesis.send(
+        new PutRecordsCommand({ StreamName: name, Records: [{ PartitionKey: 'p', ExplicitHashKey: tooBig, Data: Buffer.from('x') }] }),
+      ),
+      outOfRange,
+    );
+    await rejects(
+      kinesis.send(new PutRecordCommand({ StreamName: name, PartitionKey: 'p', ExplicitHashKey: 'abc', Data: Buffer.from('x') })),
+      {
+        name: 'ValidationException',
+        message:
+          "1 validation error detected: Value 'abc' at 'explicitHashKey' failed to satisfy constraint: " +
+          'Member must satisfy regular expression pattern: 0|([1-9]\\d{0,38})',
+      },
+    );
   });
 
   it('orders by SequenceNumberForOrdering and refuses a foreign one', async () => {
@@ -127,7 +145,9 @@ describe('PutRecord and PutRecords', () => {
     assert.equal(second.ShardId, first.ShardId);
     assert.ok(BigInt(second.SequenceNumber!) > BigInt(first.SequenceNumber!));
     await rejects(
-      kinesis.send(new PutRecordCommand({ StreamName: name, PartitionKey: 'ordered', Data: Buffer.from('3'), SequenceNumberForOrdering: '1' })),
+      kinesis.send(
+        new PutRecordCommand({ StreamName: name, PartitionKey: 'ordered', Data: Buffer.from('3'), SequenceNumberForOrdering: '1' }),
+      ),
       {
         name: 'InvalidArgumentException',
         message: `ExclusiveMinimumSequenceNumber 1 used in PutRecord on stream ${name} under account ${ACCOUNT} is invalid.`,
@@ -139,10 +159,16 @@ describe('PutRecord and PutRecords', () => {
     const partitionKey = 'size-key';
     const atLimit = randomBytes(MiB - partitionKey.length);
     const put = await kinesis.send(new PutRecordCommand({ StreamName: name, PartitionKey: partitionKey, Data: atLimit }));
-    const back = await readShard(kinesis, name, put.ShardId!, {
-      ShardIteratorType: 'AT_SEQUENCE_NUMBER',
-      StartingSequenceNumber: put.SequenceNumber!,
-    }, 1);
+    const back = await readShard(
+      kinesis,
+      name,
+      put.ShardId!,
+      {
+        ShardIteratorType: 'AT_SEQUENCE_NUMBER',
+        StartingSequenceNumber: put.SequenceNumber!,
+      },
+      1,
+    );
     assert.equal(back[0]!.SequenceNumber, put.SequenceNumber);
     assert.ok(Buffer.from(back[0]!.Data!).equals(atLimit), 'the 1 MiB record reads back byte for byte');
 
@@ -166,9 +192,7 @@ describe('PutRecord and PutRecords', () => {
       ),
       tooLarge,
     );
-    const ok = await kinesis.send(
-      new PutRecordsCommand({ StreamName: name, Records: [{ PartitionKey: partitionKey, Data: atLimit }] }),
-    );
+    const ok = await kinesis.send(new PutRecordsCommand({ StreamName: name, Records: [{ PartitionKey: partitionKey, Data: atLimit }] }));
     assert.equal(ok.FailedRecordCount, 0);
   });
 
@@ -180,7 +204,14 @@ describe('PutRecord and PutRecords', () => {
     const startAfter = new Map<string, string>();
     for (const shard of shards) {
       // Where each shard ends now, to read back only this test's records.
-      const tip = await kinesis.send(new PutRecordCommand({ StreamName: name, PartitionKey: 'marker', ExplicitHashKey: shard.HashKeyRange!.StartingHashKey, Data: Buffer.from('marker') }));
+      const tip = await kinesis.send(
+        new PutRecordCommand({
+          StreamName: name,
+          PartitionKey: 'marker',
+          ExplicitHashKey: shard.HashKeyRange!.StartingHashKey,
+          Data: Buffer.from('marker'),
+        }),
+      );
       startAfter.set(shard.ShardId!, tip.SequenceNumber!);
     }
     const result = await kinesis.send(new PutRecordsCommand({ StreamName: name, Records: records }));
@@ -195,7 +226,10 @@ describe('PutRecord and PutRecords', () => {
       byShard.set(entry.ShardId!, list);
     });
     for (const [shardId, expected] of byShard) {
-      assertIncreasing(expected.map((e) => e.seq), shardId);
+      assertIncreasing(
+        expected.map((e) => e.seq),
+        shardId,
+      );
       const back = await readShard(kinesis, name, shardId, {
         ShardIteratorType: 'AFTER_SEQUENCE_NUMBER',
         StartingSequenceNumber: startAfter.get(shardId)!,

@@ -54,7 +54,10 @@ describe('retention', () => {
     const result = await kinesis.send(
       new PutRecordsCommand({
         StreamName: name,
-        Records: Array.from({ length: count }, (_, i) => ({ PartitionKey: `${prefix}-${i}`, Data: Buffer.from(`${prefix}-${i}|`.padEnd(bytes, '.')) })),
+        Records: Array.from({ length: count }, (_, i) => ({
+          PartitionKey: `${prefix}-${i}`,
+          Data: Buffer.from(`${prefix}-${i}|`.padEnd(bytes, '.')),
+        })),
       }),
     );
     assert.equal(result.FailedRecordCount, 0);
@@ -73,7 +76,7 @@ describe('retention', () => {
     const a = [...aByShard.values()].flat();
     assert.equal(a.length, 200);
     const aArrival = Math.max(...a.map((r) => r.ApproximateArrivalTimestamp!.getTime()));
-    assert.equal(aArrival, server.clock.now(), 'arrival is the node clock\'s time');
+    assert.equal(aArrival, server.clock.now(), "arrival is the node clock's time");
     const filesWithA = filesUnder(streamsDir);
     const segmentsWithA = [...filesWithA.keys()].filter((path) => path.endsWith('.log'));
     assert.ok(segmentsWithA.length > 0, `segment files under ${streamsDir}: ${[...filesWithA.keys()].join(', ')}`);
@@ -96,7 +99,12 @@ describe('retention', () => {
     assert.equal(whenAGone.records.length, 10, 'every record of B is still there');
     // AT_TIMESTAMP before the trim horizon starts at the oldest record kept.
     const atOld = await kinesis.send(
-      new GetShardIteratorCommand({ StreamName: name, ShardId: SHARDS[0], ShardIteratorType: 'AT_TIMESTAMP', Timestamp: new Date(aArrival - 1000) }),
+      new GetShardIteratorCommand({
+        StreamName: name,
+        ShardId: SHARDS[0],
+        ShardIteratorType: 'AT_TIMESTAMP',
+        Timestamp: new Date(aArrival - 1000),
+      }),
     );
     const fromOld = await kinesis.send(new GetRecordsCommand({ ShardIterator: atOld.ShardIterator }));
     assert.ok(fromOld.Records!.every((r) => text(r.Data).startsWith('b-')));
@@ -104,10 +112,13 @@ describe('retention', () => {
     // Then B expires too, and the segments that held A and B are deleted: the directory shrinks.
     await server.clock.advance(RETENTION_MS / 2 + TRIM_INTERVAL_MS);
     await eventually(async () => ((await readAll(name)).length === 0 ? true : undefined), 'batch B to expire');
-    const afterTrim = await eventually(async () => {
-      const files = filesUnder(streamsDir);
-      return segmentsWithA.every((path) => !files.has(path)) ? files : undefined;
-    }, `the expired segments (${segmentsWithA.join(', ')}) to be deleted`);
+    const afterTrim = await eventually(
+      async () => {
+        const files = filesUnder(streamsDir);
+        return segmentsWithA.every((path) => !files.has(path)) ? files : undefined;
+      },
+      `the expired segments (${segmentsWithA.join(', ')}) to be deleted`,
+    );
     assert.ok(total(afterTrim) < total(filesWithA) / 4, `the data directory shrank: ${total(filesWithA)} -> ${total(afterTrim)} bytes`);
 
     // Records put now are read from TRIM_HORIZON, after the old ones in sequence.
@@ -119,7 +130,8 @@ describe('retention', () => {
       assert.deepEqual(prefixes(c), c.length ? ['c'] : []);
       const oldest = aByShard.get(shardId)!.at(-1);
       for (const record of c) {
-        if (oldest) assert.ok(BigInt(record.SequenceNumber!) > BigInt(oldest.SequenceNumber!), 'sequence numbers keep growing after a trim');
+        if (oldest)
+          assert.ok(BigInt(record.SequenceNumber!) > BigInt(oldest.SequenceNumber!), 'sequence numbers keep growing after a trim');
       }
     }
     assert.equal(count, 20);

@@ -178,16 +178,15 @@ describe('streams (instant transitions)', () => {
     assert.equal(shards.Shards!.length, 2);
 
     const put = await kinesis.send(new PutRecordCommand({ ...ref, PartitionKey: 'a', Data: Buffer.from('one') }));
-    const puts = await kinesis.send(
-      new PutRecordsCommand({ ...ref, Records: [{ PartitionKey: 'a', Data: Buffer.from('two') }] }),
-    );
+    const puts = await kinesis.send(new PutRecordsCommand({ ...ref, Records: [{ PartitionKey: 'a', Data: Buffer.from('two') }] }));
     assert.equal(puts.FailedRecordCount, 0);
     assert.equal(puts.Records![0]!.ShardId, put.ShardId);
-    const iterator = await kinesis.send(
-      new GetShardIteratorCommand({ ...ref, ShardId: put.ShardId, ShardIteratorType: 'TRIM_HORIZON' }),
-    );
+    const iterator = await kinesis.send(new GetShardIteratorCommand({ ...ref, ShardId: put.ShardId, ShardIteratorType: 'TRIM_HORIZON' }));
     const got = await kinesis.send(new GetRecordsCommand({ ...ref, ShardIterator: iterator.ShardIterator }));
-    assert.deepEqual(got.Records!.map((r) => text(r.Data)), ['one', 'two']);
+    assert.deepEqual(
+      got.Records!.map((r) => text(r.Data)),
+      ['one', 'two'],
+    );
 
     await kinesis.send(new AddTagsToStreamCommand({ ...ref, Tags: { a: '1', b: '2' } }));
     await kinesis.send(new RemoveTagsFromStreamCommand({ ...ref, TagKeys: ['b'] }));
@@ -292,24 +291,36 @@ describe('streams (instant transitions)', () => {
     const name = uniqueName('pages');
     await createActiveStream(kinesis, { StreamName: name, ShardCount: 5 });
     const first = await kinesis.send(new DescribeStreamCommand({ StreamName: name, Limit: 2 }));
-    assert.deepEqual(first.StreamDescription!.Shards!.map((s) => s.ShardId), ['shardId-000000000000', 'shardId-000000000001']);
+    assert.deepEqual(
+      first.StreamDescription!.Shards!.map((s) => s.ShardId),
+      ['shardId-000000000000', 'shardId-000000000001'],
+    );
     assert.equal(first.StreamDescription!.HasMoreShards, true);
     const second = await kinesis.send(
       new DescribeStreamCommand({ StreamName: name, Limit: 2, ExclusiveStartShardId: 'shardId-000000000001' }),
     );
-    assert.deepEqual(second.StreamDescription!.Shards!.map((s) => s.ShardId), ['shardId-000000000002', 'shardId-000000000003']);
+    assert.deepEqual(
+      second.StreamDescription!.Shards!.map((s) => s.ShardId),
+      ['shardId-000000000002', 'shardId-000000000003'],
+    );
     assert.equal(second.StreamDescription!.HasMoreShards, true);
     const last = await kinesis.send(
       new DescribeStreamCommand({ StreamName: name, Limit: 2, ExclusiveStartShardId: 'shardId-000000000003' }),
     );
-    assert.deepEqual(last.StreamDescription!.Shards!.map((s) => s.ShardId), ['shardId-000000000004']);
+    assert.deepEqual(
+      last.StreamDescription!.Shards!.map((s) => s.ShardId),
+      ['shardId-000000000004'],
+    );
     assert.equal(last.StreamDescription!.HasMoreShards, false);
     const all = await kinesis.send(new DescribeStreamCommand({ StreamName: name }));
     assert.equal(all.StreamDescription!.Shards!.length, 5);
     assert.equal(all.StreamDescription!.HasMoreShards, false);
     // A shard id names a shard by its number.
     const short = await kinesis.send(new DescribeStreamCommand({ StreamName: name, ExclusiveStartShardId: 'shardId-3' }));
-    assert.deepEqual(short.StreamDescription!.Shards!.map((s) => s.ShardId), ['shardId-000000000004']);
+    assert.deepEqual(
+      short.StreamDescription!.Shards!.map((s) => s.ShardId),
+      ['shardId-000000000004'],
+    );
     await rejects(kinesis.send(new DescribeStreamCommand({ StreamName: name, Limit: 0 })), {
       name: 'ValidationException',
       message:
@@ -348,7 +359,10 @@ describe('streams (instant transitions)', () => {
       assert.deepEqual(all.StreamNames, names);
       assert.equal(all.HasMoreStreams, false);
       assert.equal(all.NextToken, undefined);
-      assert.deepEqual(all.StreamSummaries!.map((s) => s.StreamName), names);
+      assert.deepEqual(
+        all.StreamSummaries!.map((s) => s.StreamName),
+        names,
+      );
       for (const summary of all.StreamSummaries!) {
         assert.equal(summary.StreamARN, `arn:aws:kinesis:ap-southeast-2:${ACCOUNT}:stream/${summary.StreamName}`);
         assert.equal(summary.StreamStatus, 'ACTIVE');

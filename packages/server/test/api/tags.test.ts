@@ -57,18 +57,30 @@ describe('tags and resource policies', () => {
     assert.equal(all.HasMoreTags, false);
 
     const page1 = await kinesis.send(new ListTagsForStreamCommand({ StreamName: name, Limit: 2 }));
-    assert.deepEqual(page1.Tags!.map((t) => t.Key), ['a', 'b']);
+    assert.deepEqual(
+      page1.Tags!.map((t) => t.Key),
+      ['a', 'b'],
+    );
     assert.equal(page1.HasMoreTags, true);
     const page2 = await kinesis.send(new ListTagsForStreamCommand({ StreamName: name, Limit: 2, ExclusiveStartTagKey: 'b' }));
-    assert.deepEqual(page2.Tags!.map((t) => t.Key), ['c', 'd']);
+    assert.deepEqual(
+      page2.Tags!.map((t) => t.Key),
+      ['c', 'd'],
+    );
     assert.equal(page2.HasMoreTags, true);
     const page3 = await kinesis.send(new ListTagsForStreamCommand({ StreamName: name, Limit: 2, ExclusiveStartTagKey: 'd' }));
-    assert.deepEqual(page3.Tags!.map((t) => t.Key), ['e']);
+    assert.deepEqual(
+      page3.Tags!.map((t) => t.Key),
+      ['e'],
+    );
     assert.equal(page3.HasMoreTags, false);
 
     await kinesis.send(new RemoveTagsFromStreamCommand({ StreamName: name, TagKeys: ['a', 'c', 'not-there'] }));
     const left = await kinesis.send(new ListTagsForStreamCommand({ StreamName: name }));
-    assert.deepEqual(left.Tags!.map((t) => t.Key), ['b', 'd', 'e']);
+    assert.deepEqual(
+      left.Tags!.map((t) => t.Key),
+      ['b', 'd', 'e'],
+    );
 
     await rejects(kinesis.send(new ListTagsForStreamCommand({ StreamName: name, Limit: 51 })), {
       name: 'ValidationException',
@@ -92,7 +104,12 @@ describe('tags and resource policies', () => {
     assert.equal(page.Tags!.length, 50);
     assert.equal(page.HasMoreTags, false);
     assert.deepEqual(page.Tags![0], { Key: 'key-00', Value: 'changed' });
-    await rejects(kinesis.send(new TagResourceCommand({ ResourceARN: `arn:aws:kinesis:us-east-1:${ACCOUNT}:stream/${name}`, Tags: { 'one-more': 'x' } })), tooMany(name));
+    await rejects(
+      kinesis.send(
+        new TagResourceCommand({ ResourceARN: `arn:aws:kinesis:us-east-1:${ACCOUNT}:stream/${name}`, Tags: { 'one-more': 'x' } }),
+      ),
+      tooMany(name),
+    );
 
     const other = uniqueName('fiftyone');
     const fiftyOne = { ...fifty, 'key-50': 'v50' };

@@ -6,7 +6,13 @@
 import { strict as assert } from 'node:assert';
 import { request as httpRequest } from 'node:http';
 import { after, before, describe, it } from 'node:test';
-import { GetRecordsCommand, GetShardIteratorCommand, ListStreamsCommand, PutRecordsCommand, type KinesisClient } from '@aws-sdk/client-kinesis';
+import {
+  GetRecordsCommand,
+  GetShardIteratorCommand,
+  ListStreamsCommand,
+  PutRecordsCommand,
+  type KinesisClient,
+} from '@aws-sdk/client-kinesis';
 import { createActiveStream } from '../helpers/api.js';
 import { startNode, type TestNode } from '../helpers/fixture.js';
 import { uniqueName } from '../helpers/clients.js';
@@ -17,7 +23,8 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 /** A TRIM_HORIZON iterator of shard number `shard` (below 10) of a stream. */
 async function trimHorizonIterator(sdk: KinesisClient, streamName: string, shard: number): Promise<string> {
   const ShardId = `shardId-00000000000${shard}`;
-  return (await sdk.send(new GetShardIteratorCommand({ StreamName: streamName, ShardId, ShardIteratorType: 'TRIM_HORIZON' }))).ShardIterator!;
+  return (await sdk.send(new GetShardIteratorCommand({ StreamName: streamName, ShardId, ShardIteratorType: 'TRIM_HORIZON' })))
+    .ShardIterator!;
 }
 
 describe('HTTP transport', () => {
@@ -138,7 +145,10 @@ describe('HTTP transport', () => {
       target: 'Kinesis_20131202.GetShardIterator',
       body: JSON.stringify({ StreamName: name, ShardId: put.json!.ShardId, ShardIteratorType: 'TRIM_HORIZON' }),
     });
-    const got = await call({ target: 'Kinesis_20131202.GetRecords', body: JSON.stringify({ ShardIterator: iterator.json!.ShardIterator }) });
+    const got = await call({
+      target: 'Kinesis_20131202.GetRecords',
+      body: JSON.stringify({ ShardIterator: iterator.json!.ShardIterator }),
+    });
     const [record] = got.json!.Records as Array<Record<string, unknown>>;
     assert.equal(record!.Data, Buffer.from('hello raw').toString('base64'));
     assert.equal(typeof record!.ApproximateArrivalTimestamp, 'number');
@@ -230,7 +240,8 @@ describe('HTTP transport', () => {
     const name = uniqueName('scoped');
     const authorization =
       'AWS4-HMAC-SHA256 Credential=AKIDFRESHETTEST/20260101/eu-central-1/kinesis/aws4_request, ' +
-      'SignedHeaders=content-type;host;x-amz-date;x-amz-target, Signature=' + '0'.repeat(64);
+      'SignedHeaders=content-type;host;x-amz-date;x-amz-target, Signature=' +
+      '0'.repeat(64);
     const created = await call({
       target: 'Kinesis_20131202.CreateStream',
       body: JSON.stringify({ StreamName: name, ShardCount: 1 }),
@@ -263,7 +274,11 @@ describe('HTTP transport', () => {
       const dataOf = (shard: number, i: number) => Buffer.alloc(300_000, `shard ${shard} record ${i};`);
       for (let shard = 0; shard < shards; shard++) {
         const hashKey = ((2n ** 128n / BigInt(shards)) * BigInt(shard)).toString();
-        const Records = Array.from({ length: perShard }, (_, i) => ({ PartitionKey: 'k', ExplicitHashKey: hashKey, Data: dataOf(shard, i) }));
+        const Records = Array.from({ length: perShard }, (_, i) => ({
+          PartitionKey: 'k',
+          ExplicitHashKey: hashKey,
+          Data: dataOf(shard, i),
+        }));
         await sdk.send(new PutRecordsCommand({ StreamName: name, Records }));
       }
       const iteratorOf = (shard: number) => trimHorizonIterator(sdk, name, shard);
@@ -272,7 +287,10 @@ describe('HTTP transport', () => {
         return answer.Records!.map((record) => Buffer.from(record.Data!));
       };
       const overHttp1 = async (shard: number) => {
-        const answer = await call({ target: 'Kinesis_20131202.GetRecords', body: JSON.stringify({ ShardIterator: await iteratorOf(shard) }) });
+        const answer = await call({
+          target: 'Kinesis_20131202.GetRecords',
+          body: JSON.stringify({ ShardIterator: await iteratorOf(shard) }),
+        });
         assert.equal(answer.status, 200, answer.text.slice(0, 200));
         return (answer.json!.Records as Array<{ Data: string }>).map((record) => Buffer.from(record.Data, 'base64'));
       };
@@ -299,28 +317,38 @@ describe('HTTP transport', () => {
       await createActiveStream(sdk, { StreamName: name, ShardCount: 2 });
       const upper = (2n ** 127n).toString();
       const dataOf = (shard: number, i: number) => Buffer.alloc(1_000_000, `shard ${shard} record ${i};`);
-      for (const [shard, hashKey] of [[0, '0'], [1, upper]] as const) {
+      for (const [shard, hashKey] of [
+        [0, '0'],
+        [1, upper],
+      ] as const) {
         const Records = Array.from({ length: 5 }, (_, i) => ({ PartitionKey: 'k', ExplicitHashKey: hashKey, Data: dataOf(shard, i) }));
         await sdk.send(new PutRecordsCommand({ StreamName: name, Records }));
       }
       const iteratorOf = (shard: number) => trimHorizonIterator(sdk, name, shard);
       const slowBody = JSON.stringify({ ShardIterator: await iteratorOf(0) });
       const slow = new Promise<Buffer>((resolve, reject) => {
-        const req = httpRequest(server.url, { method: 'POST', headers: { 'content-type': JSON_TYPE, 'x-amz-target': 'Kinesis_20131202.GetRecords' } }, (res) => {
-          res.pause();
-          const parts: Buffer[] = [];
-          res.on('data', (part: Buffer) => parts.push(part));
-          res.on('end', () => resolve(Buffer.concat(parts)));
-          res.on('error', reject);
-          // Read nothing until three other big answers have been written.
-          void (async () => {
-            for (let i = 0; i < 3; i++) {
-              const other = await call({ target: 'Kinesis_20131202.GetRecords', body: JSON.stringify({ ShardIterator: await iteratorOf(1) }) });
-              assert.equal(other.status, 200);
-            }
-            res.resume();
-          })().catch(reject);
-        });
+        const req = httpRequest(
+          server.url,
+          { method: 'POST', headers: { 'content-type': JSON_TYPE, 'x-amz-target': 'Kinesis_20131202.GetRecords' } },
+          (res) => {
+            res.pause();
+            const parts: Buffer[] = [];
+            res.on('data', (part: Buffer) => parts.push(part));
+            res.on('end', () => resolve(Buffer.concat(parts)));
+            res.on('error', reject);
+            // Read nothing until three other big answers have been written.
+            void (async () => {
+              for (let i = 0; i < 3; i++) {
+                const other = await call({
+                  target: 'Kinesis_20131202.GetRecords',
+                  body: JSON.stringify({ ShardIterator: await iteratorOf(1) }),
+                });
+                assert.equal(other.status, 200);
+              }
+              res.resume();
+            })().catch(reject);
+          },
+        );
         req.on('error', reject);
         req.end(slowBody);
       });

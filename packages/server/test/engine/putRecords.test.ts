@@ -95,9 +95,16 @@ describe('engine: PutRecords over many shards', () => {
     const shards = new Set(out.Records.map((r) => r.ShardId));
     assert.equal(shards.size, SHARDS, '200 keys reach every shard');
     // Every touched shard was counted in flight during the call, and is no longer.
-    assert.deepEqual([...probe.inFlight[0]!.values()], Array.from({ length: SHARDS }, () => 1));
+    assert.deepEqual(
+      [...probe.inFlight[0]!.values()],
+      Array.from({ length: SHARDS }, () => 1),
+    );
     assert.equal(live().appending.size, 0);
-    assert.deepEqual([...woken].sort((a, b) => a - b), Array.from({ length: SHARDS }, (_, i) => i), 'fan-out woken once per shard');
+    assert.deepEqual(
+      [...woken].sort((a, b) => a - b),
+      Array.from({ length: SHARDS }, (_, i) => i),
+      'fan-out woken once per shard',
+    );
     for (const shardId of shards) {
       const sequenceNumbers = out.Records.filter((r) => r.ShardId === shardId).map((r) => BigInt(r.SequenceNumber!));
       for (let i = 1; i < sequenceNumbers.length; i++) assert.ok(sequenceNumbers[i]! > sequenceNumbers[i - 1]!);

@@ -17,25 +17,29 @@ const owner = (shards: ShardState[], key: bigint) =>
   shards.find((shard) => BigInt(shard.startingHashKey) <= key && key <= BigInt(shard.endingHashKey))!.index;
 
 /** Ranges cut at sorted, distinct points in (0, 2^128): any widths, even ones of a single key. */
-const unevenRanges = fc
-  .uniqueArray(fc.bigInt({ min: 1n, max: MAX_HASH_KEY }), { minLength: 0, maxLength: 40 })
-  .map((cuts) => {
-    const sorted = [...cuts].sort((a, b) => (a < b ? -1 : 1));
-    const starts = [0n, ...sorted];
-    return starts.map((start, i) => ({ start, end: i + 1 < starts.length ? starts[i + 1]! - 1n : MAX_HASH_KEY }));
-  });
+const unevenRanges = fc.uniqueArray(fc.bigInt({ min: 1n, max: MAX_HASH_KEY }), { minLength: 0, maxLength: 40 }).map((cuts) => {
+  const sorted = [...cuts].sort((a, b) => (a < b ? -1 : 1));
+  const starts = [0n, ...sorted];
+  return starts.map((start, i) => ({ start, end: i + 1 < starts.length ? starts[i + 1]! - 1n : MAX_HASH_KEY }));
+});
 
 test('every key routes to the shard whose range holds it, boundaries included', () => {
   fc.assert(
-    fc.property(fc.oneof(fc.integer({ min: 1, max: 300 }).map(evenHashRanges), unevenRanges), fc.array(fc.bigInt({ min: 0n, max: MAX_HASH_KEY }), { maxLength: 20 }), (ranges, randomKeys) => {
-      const shards = shardsOf(ranges);
-      const table = new RoutingTable(shards);
-      // Keys on a boundary and one either side share their top 48 bits with it: the tie path.
-      const boundaryKeys = ranges.flatMap(({ start }) => [start - 1n, start, start + 1n]).filter((key) => key >= 0n && key <= MAX_HASH_KEY);
-      for (const key of [...randomKeys, ...boundaryKeys, 0n, MAX_HASH_KEY]) {
-        assert.equal(table.route(hashKeyToBuffer(key)).index, owner(shards, key), `key ${key}`);
-      }
-    }),
+    fc.property(
+      fc.oneof(fc.integer({ min: 1, max: 300 }).map(evenHashRanges), unevenRanges),
+      fc.array(fc.bigInt({ min: 0n, max: MAX_HASH_KEY }), { maxLength: 20 }),
+      (ranges, randomKeys) => {
+        const shards = shardsOf(ranges);
+        const table = new RoutingTable(shards);
+        // Keys on a boundary and one either side share their top 48 bits with it: the tie path.
+        const boundaryKeys = ranges
+          .flatMap(({ start }) => [start - 1n, start, start + 1n])
+          .filter((key) => key >= 0n && key <= MAX_HASH_KEY);
+        for (const key of [...randomKeys, ...boundaryKeys, 0n, MAX_HASH_KEY]) {
+          assert.equal(table.route(hashKeyToBuffer(key)).index, owner(shards, key), `key ${key}`);
+        }
+      },
+    ),
     { numRuns: 300 },
   );
 });

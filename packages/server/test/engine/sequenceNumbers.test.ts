@@ -20,7 +20,10 @@ test('a run of sequence numbers is the same as encoding each one, across digit c
     }),
   );
   const nearCarry = 999_999_990n;
-  assert.deepEqual(encodeSequenceRun(3, nearCarry, 20), Array.from({ length: 20 }, (_, i) => encodeSequenceNumber(3, nearCarry + BigInt(i))));
+  assert.deepEqual(
+    encodeSequenceRun(3, nearCarry, 20),
+    Array.from({ length: 20 }, (_, i) => encodeSequenceNumber(3, nearCarry + BigInt(i))),
+  );
 });
 
 test('the sequence numbers of a read (runs of consecutive cursors with gaps) are each one encoded', () => {
@@ -29,7 +32,10 @@ test('the sequence numbers of a read (runs of consecutive cursors with gaps) are
     fc.property(shardIndex, cursor, steps, (shard, first, gaps) => {
       const cursors = [first];
       for (const gap of gaps) cursors.push((cursors[cursors.length - 1]! + gap) % CURSOR_LIMIT);
-      assert.deepEqual(encodeSequenceNumbers(shard, cursors), cursors.map((c) => encodeSequenceNumber(shard, c)));
+      assert.deepEqual(
+        encodeSequenceNumbers(shard, cursors),
+        cursors.map((c) => encodeSequenceNumber(shard, c)),
+      );
     }),
   );
 });

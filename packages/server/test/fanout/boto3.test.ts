@@ -39,26 +39,30 @@ describe('SubscribeToShard through boto3', () => {
     await server?.dispose();
   });
 
-  it('receives every record in order over HTTP/1.1, and sees refusals and exception events as boto3 errors', { timeout: 60_000 }, async () => {
-    const name = uniqueName('boto3-efo');
-    await createActiveStream(kinesis, { StreamName: name, ShardCount: 1 });
-    const stdout = await new Promise<string>((resolve, reject) => {
-      execFile('python3', [SCRIPT, server.url, name], { env: awsEnv(), timeout: 50_000 }, (err, out, errOut) =>
-        err ? reject(new Error(`${err.message}\n${out}\n${errOut}`)) : resolve(out),
+  it(
+    'receives every record in order over HTTP/1.1, and sees refusals and exception events as boto3 errors',
+    { timeout: 60_000 },
+    async () => {
+      const name = uniqueName('boto3-efo');
+      await createActiveStream(kinesis, { StreamName: name, ShardCount: 1 });
+      const stdout = await new Promise<string>((resolve, reject) => {
+        execFile('python3', [SCRIPT, server.url, name], { env: awsEnv(), timeout: 50_000 }, (err, out, errOut) =>
+          err ? reject(new Error(`${err.message}\n${out}\n${errOut}`)) : resolve(out),
+        );
+      });
+      const line = stdout.split('\n').find((l) => l.startsWith('RESULT '));
+      assert.ok(line, `no RESULT line in:\n${stdout}`);
+      const result = JSON.parse(line.slice('RESULT '.length)) as Result;
+      assert.equal(result.ended_by_server, false, 'all records arrived before the subscription ended');
+      assert.deepEqual(result.received, [...numbered(300, 'before'), ...numbered(300, 'during')]);
+      assertIncreasing(result.sequence_numbers, 'sequence numbers');
+      assert.ok(result.continuations_ok, 'ContinuationSequenceNumber is the last record of each event');
+      assert.deepEqual(result.initial_response_keys, ['EventStream']);
+      assert.equal(result.in_use, 'ResourceInUseException');
+      assert.ok(
+        result.stream_error === 'ResourceInUseException' || result.stream_error === 'ResourceNotFoundException',
+        `exception event: ${result.stream_error}`,
       );
-    });
-    const line = stdout.split('\n').find((l) => l.startsWith('RESULT '));
-    assert.ok(line, `no RESULT line in:\n${stdout}`);
-    const result = JSON.parse(line.slice('RESULT '.length)) as Result;
-    assert.equal(result.ended_by_server, false, 'all records arrived before the subscription ended');
-    assert.deepEqual(result.received, [...numbered(300, 'before'), ...numbered(300, 'during')]);
-    assertIncreasing(result.sequence_numbers, 'sequence numbers');
-    assert.ok(result.continuations_ok, 'ContinuationSequenceNumber is the last record of each event');
-    assert.deepEqual(result.initial_response_keys, ['EventStream']);
-    assert.equal(result.in_use, 'ResourceInUseException');
-    assert.ok(
-      result.stream_error === 'ResourceInUseException' || result.stream_error === 'ResourceNotFoundException',
-      `exception event: ${result.stream_error}`,
-    );
-  });
+    },
+  );
 });

@@ -47,7 +47,11 @@ describe('stream consumers (instant transitions)', () => {
     assert.match(Consumer.ConsumerARN!, new RegExp(`^arn:aws:kinesis:us-east-1:${ACCOUNT}:stream/${name}/consumer/app-1:\\d+$`));
     const created = Consumer.ConsumerCreationTimestamp!.getTime();
     assert.ok(created >= before - 1000 && created <= Date.now() + 1000);
-    assert.equal(Consumer.ConsumerARN!.split(':').pop(), String(Math.floor(created / 1000)), 'the ARN ends with the creation time in seconds');
+    assert.equal(
+      Consumer.ConsumerARN!.split(':').pop(),
+      String(Math.floor(created / 1000)),
+      'the ARN ends with the creation time in seconds',
+    );
 
     const byArn = await kinesis.send(new DescribeStreamConsumerCommand({ ConsumerARN: Consumer.ConsumerARN }));
     const byName = await kinesis.send(new DescribeStreamConsumerCommand({ StreamARN: streamArn, ConsumerName: 'app-1' }));
@@ -77,10 +81,10 @@ describe('stream consumers (instant transitions)', () => {
     await rejects(kinesis.send(new DescribeStreamConsumerCommand({ ConsumerARN: arn.replace(/:\d+$/, ':1') })), {
       name: 'ResourceNotFoundException',
     });
-    await rejects(
-      kinesis.send(new RegisterStreamConsumerCommand({ StreamARN: `${streamArn}-missing`, ConsumerName: 'x' })),
-      { name: 'ResourceNotFoundException', message: `Stream ${name}-missing under account ${ACCOUNT} not found.` },
-    );
+    await rejects(kinesis.send(new RegisterStreamConsumerCommand({ StreamARN: `${streamArn}-missing`, ConsumerName: 'x' })), {
+      name: 'ResourceNotFoundException',
+      message: `Stream ${name}-missing under account ${ACCOUNT} not found.`,
+    });
     await rejects(kinesis.send(new DescribeStreamConsumerCommand({ ConsumerName: 'dup' })), { name: 'InvalidArgumentException' });
     await rejects(kinesis.send(new DeregisterStreamConsumerCommand({ StreamARN: streamArn })), { name: 'InvalidArgumentException' });
     await rejects(kinesis.send(new RegisterStreamConsumerCommand({ StreamARN: streamArn, ConsumerName: 'a b' })), {
@@ -92,15 +96,21 @@ describe('stream consumers (instant transitions)', () => {
   it('lists consumers in registration order, page by page', async () => {
     const streamArn = await createActiveStream(kinesis, { StreamName: uniqueName('cons'), ShardCount: 1 });
     const names = ['c-a', 'c-z', 'c-m', 'c-b', 'c-y', 'c-c', 'c-x'];
-    for (const consumerName of names) await kinesis.send(new RegisterStreamConsumerCommand({ StreamARN: streamArn, ConsumerName: consumerName }));
+    for (const consumerName of names)
+      await kinesis.send(new RegisterStreamConsumerCommand({ StreamARN: streamArn, ConsumerName: consumerName }));
     const all = await kinesis.send(new ListStreamConsumersCommand({ StreamARN: streamArn }));
-    assert.deepEqual(all.Consumers!.map((c) => c.ConsumerName), names);
+    assert.deepEqual(
+      all.Consumers!.map((c) => c.ConsumerName),
+      names,
+    );
     assert.equal(all.NextToken, undefined);
 
     const pages: string[][] = [];
     let token: string | undefined;
     do {
-      const page = await kinesis.send(new ListStreamConsumersCommand({ StreamARN: streamArn, MaxResults: 3, ...(token ? { NextToken: token } : {}) }));
+      const page = await kinesis.send(
+        new ListStreamConsumersCommand({ StreamARN: streamArn, MaxResults: 3, ...(token ? { NextToken: token } : {}) }),
+      );
       pages.push(page.Consumers!.map((c) => c.ConsumerName!));
       token = page.NextToken;
     } while (token);
@@ -181,12 +191,17 @@ describe('stream consumers (instant transitions)', () => {
       new RegisterStreamConsumerCommand({ StreamARN: streamArn, ConsumerName: 'tagged', Tags: { app: 'billing', env: 'test' } }),
     );
     const arn = Consumer!.ConsumerARN!;
-    const tagsOf = async (resource: string) =>
-      (await kinesis.send(new ListTagsForResourceCommand({ ResourceARN: resource }))).Tags;
-    assert.deepEqual(await tagsOf(arn), [{ Key: 'app', Value: 'billing' }, { Key: 'env', Value: 'test' }]);
+    const tagsOf = async (resource: string) => (await kinesis.send(new ListTagsForResourceCommand({ ResourceARN: resource }))).Tags;
+    assert.deepEqual(await tagsOf(arn), [
+      { Key: 'app', Value: 'billing' },
+      { Key: 'env', Value: 'test' },
+    ]);
     await kinesis.send(new TagResourceCommand({ ResourceARN: arn, Tags: { owner: 'me' } }));
     await kinesis.send(new UntagResourceCommand({ ResourceARN: arn, TagKeys: ['env'] }));
-    assert.deepEqual(await tagsOf(arn), [{ Key: 'app', Value: 'billing' }, { Key: 'owner', Value: 'me' }]);
+    assert.deepEqual(await tagsOf(arn), [
+      { Key: 'app', Value: 'billing' },
+      { Key: 'owner', Value: 'me' },
+    ]);
     assert.deepEqual(await tagsOf(streamArn), [{ Key: 'team', Value: 'data' }]);
     const streamTags = await kinesis.send(new ListTagsForStreamCommand({ StreamName: name }));
     assert.deepEqual(streamTags.Tags, [{ Key: 'team', Value: 'data' }]);
@@ -222,7 +237,10 @@ describe('stream consumers (timed transitions)', () => {
     await kinesis.send(new DeregisterStreamConsumerCommand({ ConsumerARN: Consumer!.ConsumerARN }));
     assert.equal(await statusOf(Consumer!.ConsumerARN!), 'DELETING');
     const listed = await kinesis.send(new ListStreamConsumersCommand({ StreamARN: streamArn }));
-    assert.deepEqual(listed.Consumers!.map((c) => c.ConsumerStatus), ['DELETING']);
+    assert.deepEqual(
+      listed.Consumers!.map((c) => c.ConsumerStatus),
+      ['DELETING'],
+    );
     await rejects(kinesis.send(new RegisterStreamConsumerCommand({ StreamARN: streamArn, ConsumerName: 'slow' })), {
       name: 'ResourceInUseException',
     });

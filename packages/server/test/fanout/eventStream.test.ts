@@ -8,14 +8,7 @@ import { after, before, describe, it } from 'node:test';
 import { EventStreamCodec } from '@smithy/core/event-streams';
 import { Decoder, type Options } from 'cbor-x';
 import type { KinesisClient } from '@aws-sdk/client-kinesis';
-import {
-  decodeMessage,
-  encodeMessage,
-  errorMessage,
-  EventStreamDecoder,
-  exceptionMessage,
-  initialResponseMessage,
-} from '@freshet/aws';
+import { decodeMessage, encodeMessage, errorMessage, EventStreamDecoder, exceptionMessage, initialResponseMessage } from '@freshet/aws';
 import { subscribeToShardEventMessage } from '../../src/services/kinesis/codec/events.js';
 import { KinesisError } from '../../src/services/kinesis/errors.js';
 import { createActiveStream } from '../helpers/api.js';
@@ -50,7 +43,9 @@ describe('event-stream encoding', () => {
 
   it('writes messages the AWS SDK decodes, CRCs checked', () => {
     const event = subscribeToShardEventMessage('json', {
-      Records: [{ SequenceNumber: '1', Data: Buffer.from('héllo'), PartitionKey: 'k', ApproximateArrivalTimestamp: new Date(1700000000123) }],
+      Records: [
+        { SequenceNumber: '1', Data: Buffer.from('héllo'), PartitionKey: 'k', ApproximateArrivalTimestamp: new Date(1700000000123) },
+      ],
       ContinuationSequenceNumber: '1',
       MillisBehindLatest: 0,
     });
@@ -59,7 +54,14 @@ describe('event-stream encoding', () => {
     assert.equal(decoded.headers[':event-type']!.value, 'SubscribeToShardEvent');
     assert.equal(decoded.headers[':content-type']!.value, 'application/json');
     assert.deepEqual(JSON.parse(Buffer.from(decoded.body).toString('utf8')), {
-      Records: [{ SequenceNumber: '1', ApproximateArrivalTimestamp: 1700000000.123, Data: Buffer.from('héllo').toString('base64'), PartitionKey: 'k' }],
+      Records: [
+        {
+          SequenceNumber: '1',
+          ApproximateArrivalTimestamp: 1700000000.123,
+          Data: Buffer.from('héllo').toString('base64'),
+          PartitionKey: 'k',
+        },
+      ],
       ContinuationSequenceNumber: '1',
       MillisBehindLatest: 0,
     });
@@ -158,7 +160,10 @@ describe('SubscribeToShard on the wire', () => {
       assert.deepEqual(initial!.payload, Buffer.from([0xa0]));
       assert.equal(event!.headers[':content-type'], 'application/x-amz-cbor-1.1');
       const body = cbor.decode(event!.payload) as { Records: Array<{ Data: Uint8Array; PartitionKey: string }> };
-      assert.deepEqual(body.Records.map((r) => Buffer.from(r.Data).toString()), ['r-0', 'r-1', 'r-2']);
+      assert.deepEqual(
+        body.Records.map((r) => Buffer.from(r.Data).toString()),
+        ['r-0', 'r-1', 'r-2'],
+      );
       assert.ok(body.Records[0]!.Data instanceof Uint8Array, 'Data is a CBOR byte string');
       // ApproximateArrivalTimestamp: tag 1 (0xc1) holding 8-byte epoch milliseconds.
       assert.ok(event!.payload.includes(Buffer.from([0xc1, 0x1b])), 'tag 1 with a 64-bit integer');

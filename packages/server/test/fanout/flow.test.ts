@@ -105,11 +105,15 @@ describe('flow control and disconnects', () => {
   it('gives a slow SDK v3 consumer every record, in order', { timeout: 60_000 }, async () => {
     const { name, consumerArn } = await setUp();
     await putNumbered(kinesis, name, 2000, { pad: 2048 });
-    const got = await collect(kinesis, { ConsumerARN: consumerArn, ShardId: SHARD, StartingPosition: { Type: 'TRIM_HORIZON' } }, {
-      onEvent: () => sleep(150),
-      until: (c) => c.records.length >= 2000,
-      timeoutMs: 50_000,
-    });
+    const got = await collect(
+      kinesis,
+      { ConsumerARN: consumerArn, ShardId: SHARD, StartingPosition: { Type: 'TRIM_HORIZON' } },
+      {
+        onEvent: () => sleep(150),
+        until: (c) => c.records.length >= 2000,
+        timeoutMs: 50_000,
+      },
+    );
     assert.equal(got.error, undefined, String(got.error));
     assert.deepEqual(
       dataOf(got.records).map((d) => d.replace(/\.+$/, '')),

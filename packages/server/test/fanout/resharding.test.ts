@@ -6,7 +6,13 @@
  */
 import { strict as assert } from 'node:assert';
 import { after, before, describe, it } from 'node:test';
-import { MergeShardsCommand, PutRecordsCommand, SplitShardCommand, type KinesisClient, type SubscribeToShardEvent } from '@aws-sdk/client-kinesis';
+import {
+  MergeShardsCommand,
+  PutRecordsCommand,
+  SplitShardCommand,
+  type KinesisClient,
+  type SubscribeToShardEvent,
+} from '@aws-sdk/client-kinesis';
 import { createActiveStream, listAllShards } from '../helpers/api.js';
 import { kinesisClient, uniqueName, waitForStatus } from '../helpers/clients.js';
 import type { TestServer } from '../helpers/server.js';
@@ -79,14 +85,20 @@ describe('SubscribeToShard across a reshard', () => {
     const consumerArn = await activeConsumer(kinesis, streamArn, 'app');
     const writer = startWriter(name);
     let split = false;
-    const parent = await collect(kinesis, { ConsumerARN: consumerArn, ShardId: 'shardId-000000000000', StartingPosition: { Type: 'TRIM_HORIZON' } }, {
-      onEvent: async () => {
-        if (split || writer.written < 200) return;
-        split = true;
-        await kinesis.send(new SplitShardCommand({ StreamName: name, ShardToSplit: 'shardId-000000000000', NewStartingHashKey: (1n << 127n).toString() }));
+    const parent = await collect(
+      kinesis,
+      { ConsumerARN: consumerArn, ShardId: 'shardId-000000000000', StartingPosition: { Type: 'TRIM_HORIZON' } },
+      {
+        onEvent: async () => {
+          if (split || writer.written < 200) return;
+          split = true;
+          await kinesis.send(
+            new SplitShardCommand({ StreamName: name, ShardToSplit: 'shardId-000000000000', NewStartingHashKey: (1n << 127n).toString() }),
+          );
+        },
+        timeoutMs: 30_000,
       },
-      timeoutMs: 30_000,
-    });
+    );
     const end = lastEvent(parent);
     assert.equal(end.ContinuationSequenceNumber, undefined, 'no ContinuationSequenceNumber at the shard end');
     assert.deepEqual(
@@ -104,15 +116,19 @@ describe('SubscribeToShard across a reshard', () => {
     const allArrived = new AbortController();
     const children = await Promise.all(
       end.ChildShards!.map((child, i) =>
-        collect(kinesis, { ConsumerARN: consumerArn, ShardId: child.ShardId!, StartingPosition: { Type: 'TRIM_HORIZON' } }, {
-          until: (c) => {
-            counts[i] = c.records.length;
-            if (parent.records.length + counts.reduce((a, b) => a + b, 0) >= written) allArrived.abort();
-            return allArrived.signal.aborted;
+        collect(
+          kinesis,
+          { ConsumerARN: consumerArn, ShardId: child.ShardId!, StartingPosition: { Type: 'TRIM_HORIZON' } },
+          {
+            until: (c) => {
+              counts[i] = c.records.length;
+              if (parent.records.length + counts.reduce((a, b) => a + b, 0) >= written) allArrived.abort();
+              return allArrived.signal.aborted;
+            },
+            stop: allArrived.signal,
+            timeoutMs: 10_000,
           },
-          stop: allArrived.signal,
-          timeoutMs: 10_000,
-        }),
+        ),
       ),
     );
     const received = [...dataOf(parent.records), ...children.flatMap((c) => dataOf(c.records))];
@@ -129,32 +145,45 @@ describe('SubscribeToShard across a reshard', () => {
     let merged = false;
     const parents = await Promise.all(
       ['shardId-000000000000', 'shardId-000000000001'].map((shardId) =>
-        collect(kinesis, { ConsumerARN: consumerArn, ShardId: shardId, StartingPosition: { Type: 'TRIM_HORIZON' } }, {
-          onEvent: async () => {
-            if (merged || writer.written < 200) return;
-            merged = true;
-            await kinesis.send(
-              new MergeShardsCommand({ StreamName: name, ShardToMerge: 'shardId-000000000000', AdjacentShardToMerge: 'shardId-000000000001' }),
-            );
+        collect(
+          kinesis,
+          { ConsumerARN: consumerArn, ShardId: shardId, StartingPosition: { Type: 'TRIM_HORIZON' } },
+          {
+            onEvent: async () => {
+              if (merged || writer.written < 200) return;
+              merged = true;
+              await kinesis.send(
+                new MergeShardsCommand({
+                  StreamName: name,
+                  ShardToMerge: 'shardId-000000000000',
+                  AdjacentShardToMerge: 'shardId-000000000001',
+                }),
+              );
+            },
+            timeoutMs: 30_000,
           },
-          timeoutMs: 30_000,
-        }),
+        ),
       ),
     );
     for (const parent of parents) {
       const end = lastEvent(parent);
-      assert.deepEqual(end.ChildShards!.map((c) => [c.ShardId, c.ParentShards]), [
-        ['shardId-000000000002', ['shardId-000000000000', 'shardId-000000000001']],
-      ]);
+      assert.deepEqual(
+        end.ChildShards!.map((c) => [c.ShardId, c.ParentShards]),
+        [['shardId-000000000002', ['shardId-000000000000', 'shardId-000000000001']]],
+      );
     }
     await sleep(300);
     await waitForStatus(kinesis, name, 'ACTIVE');
     const written = await writer.stop();
     const fromParents = parents.reduce((n, p) => n + p.records.length, 0);
-    const child = await collect(kinesis, { ConsumerARN: consumerArn, ShardId: 'shardId-000000000002', StartingPosition: { Type: 'TRIM_HORIZON' } }, {
-      until: (c) => fromParents + c.records.length >= written,
-      timeoutMs: 10_000,
-    });
+    const child = await collect(
+      kinesis,
+      { ConsumerARN: consumerArn, ShardId: 'shardId-000000000002', StartingPosition: { Type: 'TRIM_HORIZON' } },
+      {
+        until: (c) => fromParents + c.records.length >= written,
+        timeoutMs: 10_000,
+      },
+    );
     checkDelivery([...parents.flatMap((p) => dataOf(p.records)), ...dataOf(child.records)], written);
   });
 });

@@ -45,21 +45,28 @@ describe('SubscribeToShard through SDK v3', () => {
     const { name, consumerArn } = await setUp();
     await putNumbered(kinesis, name, 1000, { prefix: 'before' });
     let writer: Promise<void> | undefined;
-    const got = await collect(kinesis, { ConsumerARN: consumerArn, ShardId: SHARD, StartingPosition: { Type: 'TRIM_HORIZON' } }, {
-      onEvent: () => {
-        writer ??= (async () => {
-          for (let i = 0; i < 200; i++) {
-            await kinesis.send(new PutRecordCommand({ StreamName: name, PartitionKey: 'k', Data: Buffer.from(`during-${i}`) }));
-          }
-          await putNumbered(kinesis, name, 1000, { prefix: 'batch', batch: 100 });
-        })();
+    const got = await collect(
+      kinesis,
+      { ConsumerARN: consumerArn, ShardId: SHARD, StartingPosition: { Type: 'TRIM_HORIZON' } },
+      {
+        onEvent: () => {
+          writer ??= (async () => {
+            for (let i = 0; i < 200; i++) {
+              await kinesis.send(new PutRecordCommand({ StreamName: name, PartitionKey: 'k', Data: Buffer.from(`during-${i}`) }));
+            }
+            await putNumbered(kinesis, name, 1000, { prefix: 'batch', batch: 100 });
+          })();
+        },
+        until: (c) => c.records.length >= 2200,
       },
-      until: (c) => c.records.length >= 2200,
-    });
+    );
     await writer;
     assert.equal(got.error, undefined, String(got.error));
     assert.deepEqual(dataOf(got.records), [...numbered(1000, 'before'), ...numbered(200, 'during'), ...numbered(1000, 'batch')]);
-    assertIncreasing(got.records.map((r) => r.SequenceNumber!), 'sequence numbers');
+    assertIncreasing(
+      got.records.map((r) => r.SequenceNumber!),
+      'sequence numbers',
+    );
     for (const event of got.events) {
       assert.equal(typeof event.MillisBehindLatest, 'number');
       assert.ok(event.ContinuationSequenceNumber, 'every event of an open shard carries a ContinuationSequenceNumber');
@@ -75,14 +82,22 @@ describe('SubscribeToShard through SDK v3', () => {
   it('starts at LATEST, AT_SEQUENCE_NUMBER, AFTER_SEQUENCE_NUMBER and AT_TIMESTAMP', async () => {
     const { name, consumerArn } = await setUp();
     await putNumbered(kinesis, name, 10, { prefix: 'old' });
-    const all = await collect(kinesis, { ConsumerARN: consumerArn, ShardId: SHARD, StartingPosition: { Type: 'TRIM_HORIZON' } }, {
-      until: (c) => c.records.length >= 10,
-    });
+    const all = await collect(
+      kinesis,
+      { ConsumerARN: consumerArn, ShardId: SHARD, StartingPosition: { Type: 'TRIM_HORIZON' } },
+      {
+        until: (c) => c.records.length >= 10,
+      },
+    );
     const fifth = all.records[4]!;
     const from = (type: 'AT_SEQUENCE_NUMBER' | 'AFTER_SEQUENCE_NUMBER') =>
-      collect(kinesis, { ConsumerARN: consumerArn, ShardId: SHARD, StartingPosition: { Type: type, SequenceNumber: fifth.SequenceNumber } }, {
-        until: (c) => c.records.length >= (type === 'AT_SEQUENCE_NUMBER' ? 6 : 5),
-      });
+      collect(
+        kinesis,
+        { ConsumerARN: consumerArn, ShardId: SHARD, StartingPosition: { Type: type, SequenceNumber: fifth.SequenceNumber } },
+        {
+          until: (c) => c.records.length >= (type === 'AT_SEQUENCE_NUMBER' ? 6 : 5),
+        },
+      );
     assert.deepEqual(dataOf((await from('AT_SEQUENCE_NUMBER')).records), numbered(6, 'old', 4));
     assert.deepEqual(dataOf((await from('AFTER_SEQUENCE_NUMBER')).records), numbered(5, 'old', 5));
 
@@ -90,20 +105,28 @@ describe('SubscribeToShard through SDK v3', () => {
     const cut = new Date();
     await sleep(20);
     await putNumbered(kinesis, name, 3, { prefix: 'new' });
-    const atTime = await collect(kinesis, { ConsumerARN: consumerArn, ShardId: SHARD, StartingPosition: { Type: 'AT_TIMESTAMP', Timestamp: cut } }, {
-      until: (c) => c.records.length >= 3,
-    });
+    const atTime = await collect(
+      kinesis,
+      { ConsumerARN: consumerArn, ShardId: SHARD, StartingPosition: { Type: 'AT_TIMESTAMP', Timestamp: cut } },
+      {
+        until: (c) => c.records.length >= 3,
+      },
+    );
     assert.deepEqual(dataOf(atTime.records), numbered(3, 'new'));
 
     let wrote = false;
-    const latest = await collect(kinesis, { ConsumerARN: consumerArn, ShardId: SHARD, StartingPosition: { Type: 'LATEST' } }, {
-      onEvent: async () => {
-        if (wrote) return;
-        wrote = true;
-        await putNumbered(kinesis, name, 2, { prefix: 'latest' });
+    const latest = await collect(
+      kinesis,
+      { ConsumerARN: consumerArn, ShardId: SHARD, StartingPosition: { Type: 'LATEST' } },
+      {
+        onEvent: async () => {
+          if (wrote) return;
+          wrote = true;
+          await putNumbered(kinesis, name, 2, { prefix: 'latest' });
+        },
+        until: (c) => c.records.length >= 2,
       },
-      until: (c) => c.records.length >= 2,
-    });
+    );
     assert.deepEqual(dataOf(latest.records), numbered(2, 'latest'));
   });
 
@@ -111,9 +134,13 @@ describe('SubscribeToShard through SDK v3', () => {
     const { name, consumerArn } = await setUp();
     await putNumbered(kinesis, name, 5, { prefix: 'a' });
     // At LATEST the first event carries no records, only where to continue from.
-    const idle = await collect(kinesis, { ConsumerARN: consumerArn, ShardId: SHARD, StartingPosition: { Type: 'LATEST' } }, {
-      until: (c) => c.events.length >= 1,
-    });
+    const idle = await collect(
+      kinesis,
+      { ConsumerARN: consumerArn, ShardId: SHARD, StartingPosition: { Type: 'LATEST' } },
+      {
+        until: (c) => c.events.length >= 1,
+      },
+    );
     assert.deepEqual(idle.events[0]!.Records, []);
     const continuation = idle.events[0]!.ContinuationSequenceNumber!;
     assert.ok(continuation);
@@ -144,7 +171,10 @@ describe('SubscribeToShard through SDK v3', () => {
     );
     assert.equal(onFirst.ShardId, SHARD);
     await rejects(
-      subscribe({ ShardId: 'shardId-000000000001', StartingPosition: { Type: 'AT_SEQUENCE_NUMBER', SequenceNumber: onFirst.SequenceNumber } }),
+      subscribe({
+        ShardId: 'shardId-000000000001',
+        StartingPosition: { Type: 'AT_SEQUENCE_NUMBER', SequenceNumber: onFirst.SequenceNumber },
+      }),
       { name: 'InvalidArgumentException', message: /Invalid StartingSequenceNumber/ },
     );
     await rejects(subscribe({ ConsumerARN: 'arn:aws:kinesis:us-east-1:000000000000:stream/x' }), { name: 'ValidationException' });
@@ -154,14 +184,18 @@ describe('SubscribeToShard through SDK v3', () => {
     const { name, consumerArn } = await setUp();
     await putNumbered(kinesis, name, 1); // so that LATEST has a position to report in a first event
     let deregistered = false;
-    const got = await collect(kinesis, { ConsumerARN: consumerArn, ShardId: SHARD, StartingPosition: { Type: 'LATEST' } }, {
-      onEvent: async () => {
-        if (deregistered) return;
-        deregistered = true;
-        await kinesis.send(new DeregisterStreamConsumerCommand({ ConsumerARN: consumerArn }));
+    const got = await collect(
+      kinesis,
+      { ConsumerARN: consumerArn, ShardId: SHARD, StartingPosition: { Type: 'LATEST' } },
+      {
+        onEvent: async () => {
+          if (deregistered) return;
+          deregistered = true;
+          await kinesis.send(new DeregisterStreamConsumerCommand({ ConsumerARN: consumerArn }));
+        },
+        timeoutMs: 10_000,
       },
-      timeoutMs: 10_000,
-    });
+    );
     assert.ok(got.error, 'the stream ends with an error');
     assert.ok(['ResourceInUseException', 'ResourceNotFoundException'].includes(got.error.name), got.error.name);
   });
@@ -170,14 +204,18 @@ describe('SubscribeToShard through SDK v3', () => {
     const { name, consumerArn } = await setUp();
     await putNumbered(kinesis, name, 1);
     let deleted = false;
-    const got = await collect(kinesis, { ConsumerARN: consumerArn, ShardId: SHARD, StartingPosition: { Type: 'LATEST' } }, {
-      onEvent: async () => {
-        if (deleted) return;
-        deleted = true;
-        await kinesis.send(new DeleteStreamCommand({ StreamName: name, EnforceConsumerDeletion: true }));
+    const got = await collect(
+      kinesis,
+      { ConsumerARN: consumerArn, ShardId: SHARD, StartingPosition: { Type: 'LATEST' } },
+      {
+        onEvent: async () => {
+          if (deleted) return;
+          deleted = true;
+          await kinesis.send(new DeleteStreamCommand({ StreamName: name, EnforceConsumerDeletion: true }));
+        },
+        timeoutMs: 10_000,
       },
-      timeoutMs: 10_000,
-    });
+    );
     assert.ok(got.error, 'the stream ends with an error');
     assert.ok(['ResourceInUseException', 'ResourceNotFoundException'].includes(got.error.name), got.error.name);
   });
@@ -221,7 +259,9 @@ describe('SubscribeToShard lifetime and takeover', () => {
     const streamArn = await createActiveStream(kinesis, { StreamName: uniqueName('life'), ShardCount: 1 });
     const { Consumer } = await kinesis.send(new RegisterStreamConsumerCommand({ StreamARN: streamArn, ConsumerName: 'young' }));
     await rejects(
-      kinesis.send(new SubscribeToShardCommand({ ConsumerARN: Consumer!.ConsumerARN, ShardId: SHARD, StartingPosition: { Type: 'LATEST' } })),
+      kinesis.send(
+        new SubscribeToShardCommand({ ConsumerARN: Consumer!.ConsumerARN, ShardId: SHARD, StartingPosition: { Type: 'LATEST' } }),
+      ),
       { name: 'ResourceInUseException', message: /Consumer young with creation timestamp \d+ under stream .* is not in ACTIVE status/ },
     );
   });

@@ -22,7 +22,13 @@ interface Recorded {
 }
 
 /** A service whose every handler records its call and answers what `outputs` holds for it. */
-function recordingService(name: string, uid: string, calls: Recorded[], outputs: Record<string, unknown>, extra: Partial<Service> = {}): Service {
+function recordingService(
+  name: string,
+  uid: string,
+  calls: Recorded[],
+  outputs: Record<string, unknown>,
+  extra: Partial<Service> = {},
+): Service {
   const handlers = new Proxy(
     {},
     {
@@ -51,15 +57,26 @@ describe('the gateway, with two services of two models', () => {
       ListDeliveryStreams: { DeliveryStreamNames: ['one', 'two'], HasMoreDeliveryStreams: false },
       DeleteDeliveryStream: new Error('the disk caught fire'),
     });
-    const analytics = recordingService('analytics', ANALYTICS, calls, { ListApplications: { ApplicationSummaries: [], HasMoreApplications: false } }, {
-      hooks: {
-        admit: (_ctx, operation) => {
-          if (operation === 'DeleteApplication') throw new AwsError('LimitExceededException', 'Rate exceeded for DeleteApplication');
+    const analytics = recordingService(
+      'analytics',
+      ANALYTICS,
+      calls,
+      { ListApplications: { ApplicationSummaries: [], HasMoreApplications: false } },
+      {
+        hooks: {
+          admit: (_ctx, operation) => {
+            if (operation === 'DeleteApplication') throw new AwsError('LimitExceededException', 'Rate exceeded for DeleteApplication');
+          },
         },
       },
-    });
+    );
     server = createDualProtocolServer(
-      createGateway({ services: [firehose, analytics], account: '123456789012', maxBodyBytes: 1024, onInternalError: (err) => internalErrors.push(err) }),
+      createGateway({
+        services: [firehose, analytics],
+        account: '123456789012',
+        maxBodyBytes: 1024,
+        onInternalError: (err) => internalErrors.push(err),
+      }),
     );
     await new Promise<void>((resolve) => server.server.listen(0, '127.0.0.1', resolve));
     url = `http://127.0.0.1:${(server.server.address() as AddressInfo).port}`;
@@ -86,7 +103,10 @@ describe('the gateway, with two services of two models', () => {
     assert.deepEqual(analytics.body, { ApplicationSummaries: [], HasMoreApplications: false });
     assert.deepEqual(
       calls.slice(-2).map((c) => [c.service, c.operation]),
-      [['firehose', 'ListDeliveryStreams'], ['analytics', 'ListApplications']],
+      [
+        ['firehose', 'ListDeliveryStreams'],
+        ['analytics', 'ListApplications'],
+      ],
     );
     assert.deepEqual(calls.at(-2)!.input, { Limit: 5 });
   });
@@ -154,7 +174,11 @@ describe('the gateway, with two services of two models', () => {
 describe('registering services', () => {
   it('refuses a service without a handler for every operation of its model', () => {
     const model = loadModel(FIREHOSE);
-    const handlers = Object.fromEntries(Object.keys(model.operations).slice(1).map((op) => [op, () => undefined]));
+    const handlers = Object.fromEntries(
+      Object.keys(model.operations)
+        .slice(1)
+        .map((op) => [op, () => undefined]),
+    );
     assert.throws(() => registerService({ name: 'firehose', model, handlers }), /has no handler for CreateDeliveryStream/);
   });
 

@@ -13,7 +13,10 @@ const SERVICES = [{ uid: 'kinesis-2013-12-02', file: 'packages/server/src/servic
 
 for (const { uid, file, name } of SERVICES) {
   test(`${file} is what ${uid}.json generates`, () => {
-    const run = spawnSync(process.execPath, ['packages/aws/scripts/generate-shapes.mjs', '--check', uid, file, name], { cwd: repo, encoding: 'utf8' });
+    const run = spawnSync(process.execPath, ['packages/aws/scripts/generate-shapes.mjs', '--check', uid, file, name], {
+      cwd: repo,
+      encoding: 'utf8',
+    });
     assert.equal(run.status, 0, run.stderr);
   });
 }

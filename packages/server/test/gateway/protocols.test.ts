@@ -50,9 +50,13 @@ describe('the gateway, serving four protocols on one port', () => {
         DescribeStream: { StreamInfo: { StreamName: 'cam-1', Status: 'ACTIVE', CreationTime: created, DataRetentionInHours: 24 } },
       }),
       recordingService('video-archived-media', 'kinesis-video-archived-media-2017-09-30', calls, { ListFragments: { Fragments: [] } }),
-      recordingService('cloudwatch', 'cloudwatch-2010-08-01', calls, { ListMetrics: { Metrics: [{ Namespace: 'App', MetricName: 'Latency', Dimensions: [] }] } }),
+      recordingService('cloudwatch', 'cloudwatch-2010-08-01', calls, {
+        ListMetrics: { Metrics: [{ Namespace: 'App', MetricName: 'Latency', Dimensions: [] }] },
+      }),
     ];
-    server = createDualProtocolServer(createGateway({ services, account: '123456789012', maxBodyBytes: 1 << 20, onInternalError: () => {} }));
+    server = createDualProtocolServer(
+      createGateway({ services, account: '123456789012', maxBodyBytes: 1 << 20, onInternalError: () => {} }),
+    );
     await new Promise<void>((resolve) => server.server.listen(0, '127.0.0.1', resolve));
     url = `http://127.0.0.1:${(server.server.address() as AddressInfo).port}`;
   });
@@ -67,11 +71,14 @@ describe('the gateway, serving four protocols on one port', () => {
       const call = calls.at(-1)!;
       assert.deepEqual([call.service, call.operation, call.input], ['video', 'DescribeStream', { StreamName: 'cam-1' }]);
       assert.equal(call.ctx.region, 'ap-south-1');
-      await assert.rejects(video.send(new DescribeStreamCommand({ StreamName: 'a'.repeat(300) })), (err: Error & { $metadata?: { httpStatusCode?: number } }) => {
-        assert.equal(err.name, 'ValidationException');
-        assert.match(err.message, /at 'streamName' failed to satisfy constraint: Member must have length less than or equal to 256/);
-        return true;
-      });
+      await assert.rejects(
+        video.send(new DescribeStreamCommand({ StreamName: 'a'.repeat(300) })),
+        (err: Error & { $metadata?: { httpStatusCode?: number } }) => {
+          assert.equal(err.name, 'ValidationException');
+          assert.match(err.message, /at 'streamName' failed to satisfy constraint: Member must have length less than or equal to 256/);
+          return true;
+        },
+      );
     } finally {
       video.destroy();
     }
@@ -90,14 +97,21 @@ describe('the gateway, serving four protocols on one port', () => {
   });
 
   it('routes an unsigned REST request by its path', async () => {
-    const res = await fetch(`${url}/describeStream`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"StreamName":"cam-1"}' });
+    const res = await fetch(`${url}/describeStream`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{"StreamName":"cam-1"}',
+    });
     assert.equal(res.status, 200);
     assert.deepEqual([calls.at(-1)!.service, calls.at(-1)!.operation], ['video', 'DescribeStream']);
   });
 
   it('serves CloudWatch (awsQuery) to its own SDK client, the answer carrying the request id', async () => {
     const cloudwatch = new CloudWatchClient({
-      endpoint: url, region: 'us-east-1', credentials: TEST_CREDENTIALS, maxAttempts: 1,
+      endpoint: url,
+      region: 'us-east-1',
+      credentials: TEST_CREDENTIALS,
+      maxAttempts: 1,
       protocol: AwsQueryProtocol as never,
     });
     try {

@@ -59,9 +59,7 @@ export async function listAllShards(client: KinesisClient, streamName: string): 
   const shards: Shard[] = [];
   let next: string | undefined;
   do {
-    const page = await client.send(
-      new ListShardsCommand(next ? { NextToken: next } : { StreamName: streamName }),
-    );
+    const page = await client.send(new ListShardsCommand(next ? { NextToken: next } : { StreamName: streamName }));
     shards.push(...(page.Shards ?? []));
     next = page.NextToken;
   } while (next);
@@ -76,7 +74,10 @@ export async function readShard(
   client: KinesisClient,
   streamName: string,
   shardId: string,
-  from: { ShardIteratorType: 'TRIM_HORIZON' | 'LATEST' } | { ShardIteratorType: 'AT_SEQUENCE_NUMBER' | 'AFTER_SEQUENCE_NUMBER'; StartingSequenceNumber: string } | { ShardIteratorType: 'AT_TIMESTAMP'; Timestamp: Date } = { ShardIteratorType: 'TRIM_HORIZON' },
+  from:
+    | { ShardIteratorType: 'TRIM_HORIZON' | 'LATEST' }
+    | { ShardIteratorType: 'AT_SEQUENCE_NUMBER' | 'AFTER_SEQUENCE_NUMBER'; StartingSequenceNumber: string }
+    | { ShardIteratorType: 'AT_TIMESTAMP'; Timestamp: Date } = { ShardIteratorType: 'TRIM_HORIZON' },
   limit?: number,
 ): Promise<_Record[]> {
   const started = await client.send(new GetShardIteratorCommand({ StreamName: streamName, ShardId: shardId, ...from }));

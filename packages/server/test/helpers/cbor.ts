@@ -23,17 +23,7 @@ export class IndefiniteMap {
 }
 
 export type CborValue =
-  | number
-  | string
-  | boolean
-  | null
-  | undefined
-  | Buffer
-  | CborTag
-  | CborFloat
-  | IndefiniteMap
-  | CborValue[]
-  | { [key: string]: CborValue };
+  number | string | boolean | null | undefined | Buffer | CborTag | CborFloat | IndefiniteMap | CborValue[] | { [key: string]: CborValue };
 
 /** Tag 1 holding an integer count of epoch milliseconds, as AWS and the Java SDK write it. */
 export function epochMillis(ms: number): CborTag {

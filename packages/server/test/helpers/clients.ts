@@ -26,12 +26,7 @@ export function uniqueName(prefix = 'stream'): string {
   return `${prefix}-${process.pid}-${Date.now().toString(36)}-${counter++}`;
 }
 
-export async function waitForStatus(
-  client: KinesisClient,
-  streamName: string,
-  status: string,
-  timeoutMs = 10_000,
-): Promise<void> {
+export async function waitForStatus(client: KinesisClient, streamName: string, status: string, timeoutMs = 10_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const summary = await client.send(new DescribeStreamSummaryCommand({ StreamName: streamName }));

@@ -92,8 +92,7 @@ const TEST_ENGINE_DEFAULTS: Partial<EngineOptions> = {
 export function startNode(options: NodeOptions & { clock: 'manual' | ManualClock }): Promise<TestNode<ManualClock>>;
 export function startNode(options?: NodeOptions): Promise<TestNode>;
 export async function startNode(options: NodeOptions = {}): Promise<TestNode> {
-  const clock: Clock =
-    options.clock === 'manual' ? new ManualClock() : options.clock instanceof ManualClock ? options.clock : systemClock;
+  const clock: Clock = options.clock === 'manual' ? new ManualClock() : options.clock instanceof ManualClock ? options.clock : systemClock;
   const ownDataDir = options.dataDir === undefined;
   const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'freshet-test-'));
   let running: RunningFreshet;

@@ -72,7 +72,9 @@ export async function startServer(options: StartOptions = {}): Promise<TestServe
 }
 
 function defaultsUnlessGiven(args: string[], defaults: Record<string, string>): string[] {
-  const extra = Object.entries(defaults).filter(([flag]) => !args.includes(flag)).flat();
+  const extra = Object.entries(defaults)
+    .filter(([flag]) => !args.includes(flag))
+    .flat();
   return [...args, ...extra];
 }
 

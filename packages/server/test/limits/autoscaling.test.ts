@@ -6,13 +6,7 @@
  */
 import { strict as assert } from 'node:assert';
 import { test } from 'node:test';
-import {
-  CreateStreamCommand,
-  ListShardsCommand,
-  PutRecordsCommand,
-  type KinesisClient,
-  type Shard,
-} from '@aws-sdk/client-kinesis';
+import { CreateStreamCommand, ListShardsCommand, PutRecordsCommand, type KinesisClient, type Shard } from '@aws-sdk/client-kinesis';
 import { uniqueName, waitForStatus } from '../helpers/clients.js';
 import { startNode, type TestNode } from '../helpers/fixture.js';
 import type { ManualClock } from '../../src/core/clock.js';

@@ -72,10 +72,7 @@ describe('with --limits aws', () => {
     const third = results.find((result) => result.FailedRecordCount! > 0)!;
     const throttled = third.Records!.find((entry) => entry.ErrorCode !== undefined)!;
     assert.equal(throttled.ErrorCode, 'ProvisionedThroughputExceededException');
-    assert.equal(
-      throttled.ErrorMessage,
-      `Rate exceeded for shard shardId-000000000000 in stream ${name} under account ${ACCOUNT}.`,
-    );
+    assert.equal(throttled.ErrorMessage, `Rate exceeded for shard shardId-000000000000 in stream ${name} under account ${ACCOUNT}.`);
     assert.equal(throttled.SequenceNumber, undefined);
     assert.equal(third.Records!.filter((entry) => entry.ErrorCode).length, third.FailedRecordCount);
     // Half a second refills half the bucket: 500 more records pass, and the 500 after them fail.
@@ -139,12 +136,11 @@ describe('with --limits aws', () => {
     const name = await createStream(node);
     // Time stands still: ten calls spend the burst, one after another, and the eleventh is refused.
     for (let i = 0; i < 10; i++) await client.send(new DescribeStreamCommand({ StreamName: name }));
-    const answers = await Promise.allSettled(
-      Array.from({ length: 3 }, () => client.send(new DescribeStreamCommand({ StreamName: name }))),
-    );
+    const answers = await Promise.allSettled(Array.from({ length: 3 }, () => client.send(new DescribeStreamCommand({ StreamName: name }))));
     const refused = answers.filter((answer): answer is PromiseRejectedResult => answer.status === 'rejected');
     assert.equal(refused.length, 3, 'calls beyond ten a second are refused');
-    for (const { reason } of refused) await expectError(Promise.reject(reason), 'LimitExceededException', `Rate exceeded for account ${ACCOUNT}.`);
+    for (const { reason } of refused)
+      await expectError(Promise.reject(reason), 'LimitExceededException', `Rate exceeded for account ${ACCOUNT}.`);
     await node.clock.advance(1000);
     const { StreamDescription } = await client.send(new DescribeStreamCommand({ StreamName: name }));
     assert.equal(StreamDescription?.StreamName, name);

@@ -51,38 +51,54 @@ function assertSerialization(op: OperationName, body: unknown, message: string |
 }
 
 const name129 = 'a'.repeat(129);
-const STREAM_NAME_PATTERN = "Value '' at 'streamName' failed to satisfy constraint: Member must satisfy regular expression pattern: [a-zA-Z0-9_.-]+";
+const STREAM_NAME_PATTERN =
+  "Value '' at 'streamName' failed to satisfy constraint: Member must satisfy regular expression pattern: [a-zA-Z0-9_.-]+";
 const STREAM_NAME_MIN = "Value '' at 'streamName' failed to satisfy constraint: Member must have length greater than or equal to 1";
 const STREAM_NAME_MAX = `Value '${name129}' at 'streamName' failed to satisfy constraint: Member must have length less than or equal to 128`;
 
 describe('AWS validation texts (kinesalite recordings)', () => {
   it('CreateStream: empty name and zero shards (test/createStream.js, exact)', () => {
-    assertExactValidation('CreateStream', { StreamName: '', ShardCount: 0 },
+    assertExactValidation(
+      'CreateStream',
+      { StreamName: '', ShardCount: 0 },
       '3 validation errors detected: ' +
-      "Value '0' at 'shardCount' failed to satisfy constraint: Member must have value greater than or equal to 1; " +
-      `${STREAM_NAME_PATTERN}; ${STREAM_NAME_MIN}`);
+        "Value '0' at 'shardCount' failed to satisfy constraint: Member must have value greater than or equal to 1; " +
+        `${STREAM_NAME_PATTERN}; ${STREAM_NAME_MIN}`,
+    );
   });
 
   it('CreateStream: a huge ShardCount saturates instead of failing (test/createStream.js)', () => {
-    assertExactValidation('CreateStream', { StreamName: name129, ShardCount: 100000000000 },
-      `1 validation error detected: ${STREAM_NAME_MAX}`);
+    assertExactValidation(
+      'CreateStream',
+      { StreamName: name129, ShardCount: 100000000000 },
+      `1 validation error detected: ${STREAM_NAME_MAX}`,
+    );
   });
 
   it('CreateStream: missing name (model: StreamName is still required)', () => {
-    assertExactValidation('CreateStream', {},
-      "1 validation error detected: Value null at 'streamName' failed to satisfy constraint: Member must not be null");
+    assertExactValidation(
+      'CreateStream',
+      {},
+      "1 validation error detected: Value null at 'streamName' failed to satisfy constraint: Member must not be null",
+    );
   });
 
   it('PutRecords: empty name and no records (test/putRecords.js, exact)', () => {
-    assertExactValidation('PutRecords', { StreamName: '', Records: [] },
+    assertExactValidation(
+      'PutRecords',
+      { StreamName: '', Records: [] },
       '3 validation errors detected: ' +
-      "Value '[]' at 'records' failed to satisfy constraint: Member must have length greater than or equal to 1; " +
-      `${STREAM_NAME_PATTERN}; ${STREAM_NAME_MIN}`);
+        "Value '[]' at 'records' failed to satisfy constraint: Member must have length greater than or equal to 1; " +
+        `${STREAM_NAME_PATTERN}; ${STREAM_NAME_MIN}`,
+    );
   });
 
   it('PutRecords: missing records (StreamName is optional since StreamARN)', () => {
-    assertExactValidation('PutRecords', {},
-      "1 validation error detected: Value null at 'records' failed to satisfy constraint: Member must not be null");
+    assertExactValidation(
+      'PutRecords',
+      {},
+      "1 validation error detected: Value null at 'records' failed to satisfy constraint: Member must not be null",
+    );
   });
 
   it('PutRecords: nested paths records.1.member.* (test/putRecords.js)', () => {
@@ -111,9 +127,17 @@ describe('AWS validation texts (kinesalite recordings)', () => {
     const lines = err.message.replace(/^10 validation errors detected: /, '').split('; ');
     assert.equal(lines.length, 10);
     const entry = 'com\\.amazonaws\\.kinesis\\.v20131202\\.PutRecordsRequestEntry@[0-9a-f]+';
-    assert.match(lines[0]!, new RegExp(`^Value '\\[${entry}(, ${entry}){500}\\]' at 'records' failed to satisfy constraint: Member must have length less than or equal to 500$`));
+    assert.match(
+      lines[0]!,
+      new RegExp(
+        `^Value '\\[${entry}(, ${entry}){500}\\]' at 'records' failed to satisfy constraint: Member must have length less than or equal to 500$`,
+      ),
+    );
     for (let i = 1; i < 10; i++) {
-      assert.equal(lines[i], `Value '' at 'records.${i}.member.partitionKey' failed to satisfy constraint: Member must have length greater than or equal to 1`);
+      assert.equal(
+        lines[i],
+        `Value '' at 'records.${i}.member.partitionKey' failed to satisfy constraint: Member must have length greater than or equal to 1`,
+      );
     }
   });
 
@@ -168,26 +192,42 @@ describe('AWS validation texts (kinesalite recordings)', () => {
       STREAM_NAME_MIN,
     ]);
     const longKey = rejection('AddTagsToStream', { StreamName: 'a', Tags: { a: '1', b: '2', [name129]: '3' } });
-    assert.match(longKey.message, new RegExp('^1 validation error detected: ' +
-      `Value '\\{[ab12, =]*${name129}=3[ab12, =]*\\}' at 'tags' failed to satisfy constraint: ` +
-      'Map keys must satisfy constraint: \\[Member must have length less than or equal to 128, ' +
-      'Member must have length greater than or equal to 1\\]$'));
+    assert.match(
+      longKey.message,
+      new RegExp(
+        '^1 validation error detected: ' +
+          `Value '\\{[ab12, =]*${name129}=3[ab12, =]*\\}' at 'tags' failed to satisfy constraint: ` +
+          'Map keys must satisfy constraint: \\[Member must have length less than or equal to 128, ' +
+          'Member must have length greater than or equal to 1\\]$',
+      ),
+    );
     const value257 = 'a'.repeat(257);
     const longValue = rejection('AddTagsToStream', { StreamName: 'a', Tags: { a: '1', b: '2', c: value257 } });
-    assert.match(longValue.message, new RegExp('^1 validation error detected: ' +
-      `Value '\\{[ab12, =]*c=${value257}[ab12, =]*\\}' at 'tags' failed to satisfy constraint: ` +
-      'Map value must satisfy constraint: \\[Member must have length less than or equal to 256, ' +
-      'Member must have length greater than or equal to 0\\]$'));
+    assert.match(
+      longValue.message,
+      new RegExp(
+        '^1 validation error detected: ' +
+          `Value '\\{[ab12, =]*c=${value257}[ab12, =]*\\}' at 'tags' failed to satisfy constraint: ` +
+          'Map value must satisfy constraint: \\[Member must have length less than or equal to 256, ' +
+          'Member must have length greater than or equal to 0\\]$',
+      ),
+    );
   });
 
   it('RemoveTagsFromStream: lists of strings (test/removeTagsFromStream.js; limit now 50)', () => {
-    assertExactValidation('RemoveTagsFromStream', { StreamName: 'a', TagKeys: ['a', name129, 'b'] },
+    assertExactValidation(
+      'RemoveTagsFromStream',
+      { StreamName: 'a', TagKeys: ['a', name129, 'b'] },
       `1 validation error detected: Value '[a, ${name129}, b]' at 'tagKeys' failed to satisfy constraint: ` +
-      'Member must satisfy constraint: [Member must have length less than or equal to 128, Member must have length greater than or equal to 1]');
+        'Member must satisfy constraint: [Member must have length less than or equal to 128, Member must have length greater than or equal to 1]',
+    );
     const keys = Array.from({ length: 51 }, (_, i) => String(i + 1));
-    assertExactValidation('RemoveTagsFromStream', { StreamName: 'a', TagKeys: keys },
+    assertExactValidation(
+      'RemoveTagsFromStream',
+      { StreamName: 'a', TagKeys: keys },
       `1 validation error detected: Value '[${keys.join(', ')}]' at 'tagKeys' failed to satisfy constraint: ` +
-      'Member must have length less than or equal to 50');
+        'Member must have length less than or equal to 50',
+    );
   });
 
   it('UpdateShardCount (test/updateShardCount.js)', () => {
@@ -214,7 +254,11 @@ describe('AWS serialization texts (kinesalite test/helpers.js assertType)', () =
 
   it('integers', () => {
     assertSerialization('CreateStream', { StreamName: 'a', ShardCount: '23' }, 'class java.lang.String can not be converted to an Integer');
-    assertSerialization('CreateStream', { StreamName: 'a', ShardCount: true }, 'class java.lang.Boolean can not be converted to an Integer');
+    assertSerialization(
+      'CreateStream',
+      { StreamName: 'a', ShardCount: true },
+      'class java.lang.Boolean can not be converted to an Integer',
+    );
     assertSerialization('CreateStream', { StreamName: 'a', ShardCount: [] }, 'Start of list found where not expected');
     assertSerialization('CreateStream', { StreamName: 'a', ShardCount: {} }, 'Start of structure or map found where not expected.');
   });
@@ -223,14 +267,20 @@ describe('AWS serialization texts (kinesalite test/helpers.js assertType)', () =
     assertSerialization('DeleteStream', { EnforceConsumerDeletion: '23' }, "'23' can not be converted to an Boolean");
     assertSerialization('DeleteStream', { EnforceConsumerDeletion: 'hellowtf' }, "'HELLOWTF' can not be converted to an Boolean");
     assertSerialization('DeleteStream', { EnforceConsumerDeletion: 23 }, `${bigNumber} can not be converted to an Boolean`);
-    assert.deepEqual(decodeInput('DeleteStream', 'json', Buffer.from('{"EnforceConsumerDeletion":"true"}')), { EnforceConsumerDeletion: true });
+    assert.deepEqual(decodeInput('DeleteStream', 'json', Buffer.from('{"EnforceConsumerDeletion":"true"}')), {
+      EnforceConsumerDeletion: true,
+    });
   });
 
   it('blobs', () => {
     const put = (Data: unknown) => ({ StreamName: 'a', PartitionKey: 'a', Data });
     assertSerialization('PutRecord', put(true), 'class java.lang.Boolean can not be converted to a Blob');
     assertSerialization('PutRecord', put(34.56), `${bigNumber} can not be converted to a Blob`);
-    assertSerialization('PutRecord', put('23456'), "'23456' can not be converted to a Blob: Base64 encoded length is expected a multiple of 4 bytes but found: 5");
+    assertSerialization(
+      'PutRecord',
+      put('23456'),
+      "'23456' can not be converted to a Blob: Base64 encoded length is expected a multiple of 4 bytes but found: 5",
+    );
     assertSerialization('PutRecord', put('=+/='), "'=+/=' can not be converted to a Blob: Invalid Base64 character: '='");
     assertSerialization('PutRecord', put('+/+='), "'+/+=' can not be converted to a Blob: Invalid last non-pad Base64 character dectected");
     assertSerialization('PutRecord', put('ab-_'), "'ab-_' can not be converted to a Blob: Invalid Base64 character: '-'");
@@ -248,8 +298,16 @@ describe('AWS serialization texts (kinesalite test/helpers.js assertType)', () =
   });
 
   it('timestamps (kinesalite validations/index.js)', () => {
-    assertSerialization('ListShards', { StreamCreationTimestamp: true }, 'class java.lang.Boolean can not be converted to milliseconds since epoch');
-    assertSerialization('ListShards', { StreamCreationTimestamp: '2023-01-01' }, 'class java.lang.String can not be converted to milliseconds since epoch');
+    assertSerialization(
+      'ListShards',
+      { StreamCreationTimestamp: true },
+      'class java.lang.Boolean can not be converted to milliseconds since epoch',
+    );
+    assertSerialization(
+      'ListShards',
+      { StreamCreationTimestamp: '2023-01-01' },
+      'class java.lang.String can not be converted to milliseconds since epoch',
+    );
   });
 
   it('bodies that are not one JSON object get no message (test/connection.js)', () => {
@@ -263,7 +321,8 @@ describe('AWS serialization texts (kinesalite test/helpers.js assertType)', () =
   it('error bodies: SerializationException says Message, others message', () => {
     const typeError = rejection('DescribeStream', { StreamName: true });
     assert.deepEqual(JSON.parse(encodeError('json', typeError).toString()), {
-      __type: 'SerializationException', Message: 'class java.lang.Boolean can not be converted to an String',
+      __type: 'SerializationException',
+      Message: 'class java.lang.Boolean can not be converted to an String',
     });
     assert.deepEqual(JSON.parse(encodeError('json', rejection('ListStreams', '')).toString()), { __type: 'SerializationException' });
     assert.deepEqual(JSON.parse(encodeError('json', rejection('CreateStream', {})).toString()), {

@@ -60,13 +60,20 @@ describe('CBOR requests', () => {
   it('reads an untagged number as milliseconds too', () => {
     const body = bytes(`a1 ${text('StreamCreationTimestamp')} 1b 0000018bcfe5687b`);
     assert.equal(decodeInput('ListShards', 'cbor', body).StreamCreationTimestamp!.getTime(), MS);
-    assert.equal(decodeInput('ListShards', 'cbor', bytes(`a1 ${text('StreamCreationTimestamp')} c1 00`)).StreamCreationTimestamp!.getTime(), 0);
+    assert.equal(
+      decodeInput('ListShards', 'cbor', bytes(`a1 ${text('StreamCreationTimestamp')} c1 00`)).StreamCreationTimestamp!.getTime(),
+      0,
+    );
   });
 
   it('reads 32-bit and 64-bit integers', () => {
     const input = decodeInput('ListShards', 'cbor', bytes(`a1 ${text('MaxResults')} 19 03e8`));
     assert.equal(input.MaxResults, 1000);
-    const huge = decodeInput('CreateStream', 'cbor', bytes(`a2 ${text('StreamName')} ${text('s')} ${text('ShardCount')} 1b 0000001000000000`));
+    const huge = decodeInput(
+      'CreateStream',
+      'cbor',
+      bytes(`a2 ${text('StreamName')} ${text('s')} ${text('ShardCount')} 1b 0000001000000000`),
+    );
     assert.equal(huge.ShardCount, 2147483647, 'saturates like AWS');
   });
 
@@ -80,7 +87,10 @@ describe('CBOR requests', () => {
   it('answers wrong types with AWS texts, and CBOR-only kinds with a bare SerializationException', () => {
     const numberName = cborError('PutRecord', bytes(`a3 ${text('StreamName')} 17 ${text('PartitionKey')} ${text('p')} ${text('Data')} 40`));
     assert.equal(numberName.message, 'class com.amazon.coral.value.json.numbers.TruncatingBigNumber can not be converted to an String');
-    const bytesName = cborError('PutRecord', bytes(`a3 ${text('StreamName')} 41 00 ${text('PartitionKey')} ${text('p')} ${text('Data')} 40`));
+    const bytesName = cborError(
+      'PutRecord',
+      bytes(`a3 ${text('StreamName')} 41 00 ${text('PartitionKey')} ${text('p')} ${text('Data')} 40`),
+    );
     assert.equal(bytesName.code, 'SerializationException');
     assert.equal(bytesName.hasMessage, false);
   });
@@ -136,10 +146,17 @@ describe('CBOR responses', () => {
   it('round-trips large blobs through a generic CBOR decoder', () => {
     const data = Buffer.alloc(200_000, 0xab);
     const out = encodeOutput('GetRecords', 'cbor', {
-      Records: Array.from({ length: 3 }, (_, i) => ({ SequenceNumber: String(i), Data: data, PartitionKey: 'p', ApproximateArrivalTimestamp: new Date(MS) })),
+      Records: Array.from({ length: 3 }, (_, i) => ({
+        SequenceNumber: String(i),
+        Data: data,
+        PartitionKey: 'p',
+        ApproximateArrivalTimestamp: new Date(MS),
+      })),
     });
     // int64AsNumber: without it cbor-x reads the 8-byte millisecond count as a BigInt and its tag 1 handler throws.
-    const decoded = new Decoder({ mapsAsObjects: true, useRecords: false, int64AsNumber: true } as Options).decode(out) as { Records: Array<{ Data: Uint8Array; SequenceNumber: string }> };
+    const decoded = new Decoder({ mapsAsObjects: true, useRecords: false, int64AsNumber: true } as Options).decode(out) as {
+      Records: Array<{ Data: Uint8Array; SequenceNumber: string }>;
+    };
     assert.equal(decoded.Records.length, 3);
     for (const record of decoded.Records) {
       assert.ok(record.Data instanceof Uint8Array);
@@ -149,7 +166,12 @@ describe('CBOR responses', () => {
 
   it('writes error bodies as CBOR maps', () => {
     const notFound = encodeError('cbor', new KinesisError('ResourceNotFoundException', 'x'));
-    assert.equal(notFound.toString('hex'), bytes(`a2 ${text('__type')} 78 19 ${Buffer.from('ResourceNotFoundException').toString('hex')} ${text('message')} ${text('x')}`).toString('hex'));
+    assert.equal(
+      notFound.toString('hex'),
+      bytes(
+        `a2 ${text('__type')} 78 19 ${Buffer.from('ResourceNotFoundException').toString('hex')} ${text('message')} ${text('x')}`,
+      ).toString('hex'),
+    );
     const bare = encodeError('cbor', new KinesisError('SerializationException', undefined));
     assert.equal(bare.toString('hex'), bytes(`a1 ${text('__type')} ${text('SerializationException')}`).toString('hex'));
   });

@@ -37,8 +37,17 @@ describe('generated tables', () => {
 
   it('cover every operation that has a constrained input', () => {
     const covered = new Set<string>(validationCases.map((c) => c.operation));
-    const newerThanKinesalite = ['SubscribeToShard', 'UpdateStreamWarmThroughput', 'UpdateMaxRecordSize', 'UpdateAccountSettings',
-      'TagResource', 'UntagResource', 'RegisterStreamConsumer', 'PutResourcePolicy', 'UpdateStreamMode'] as const;
+    const newerThanKinesalite = [
+      'SubscribeToShard',
+      'UpdateStreamWarmThroughput',
+      'UpdateMaxRecordSize',
+      'UpdateAccountSettings',
+      'TagResource',
+      'UntagResource',
+      'RegisterStreamConsumer',
+      'PutResourcePolicy',
+      'UpdateStreamMode',
+    ] as const;
     for (const op of ['PutRecords', 'GetShardIterator', 'ListShards', ...newerThanKinesalite]) {
       assert.ok(covered.has(op), `no validation case for ${op}`);
     }

@@ -39,7 +39,7 @@ const output = fc.record(
   { requiredKeys: ['Records'] },
 );
 
-test('the fast GetRecords writer writes exactly the general writer\'s bytes', () => {
+test("the fast GetRecords writer writes exactly the general writer's bytes", () => {
   fc.assert(
     fc.property(output, (value) => {
       assert.deepEqual(writeGetRecordsJson(value), generalWrite(value));
@@ -51,15 +51,29 @@ test('the fast GetRecords writer writes exactly the general writer\'s bytes', ()
 test('records that share an arrival time each carry it', () => {
   const arrival = new Date(1_700_000_000_123);
   const value: GetRecordsOutput = {
-    Records: [1, 2, 3].map((i) => ({ SequenceNumber: String(i), ApproximateArrivalTimestamp: arrival, Data: Buffer.from([i]), PartitionKey: 'k' })),
+    Records: [1, 2, 3].map((i) => ({
+      SequenceNumber: String(i),
+      ApproximateArrivalTimestamp: arrival,
+      Data: Buffer.from([i]),
+      PartitionKey: 'k',
+    })),
     MillisBehindLatest: 0,
   };
   const parsed = JSON.parse(writeGetRecordsJson(value).toString('utf8'));
-  assert.deepEqual(parsed.Records.map((r: { ApproximateArrivalTimestamp: number }) => r.ApproximateArrivalTimestamp), [1700000000.123, 1700000000.123, 1700000000.123]);
-  assert.deepEqual(parsed.Records.map((r: { Data: string }) => r.Data), ['AQ==', 'Ag==', 'Aw==']);
+  assert.deepEqual(
+    parsed.Records.map((r: { ApproximateArrivalTimestamp: number }) => r.ApproximateArrivalTimestamp),
+    [1700000000.123, 1700000000.123, 1700000000.123],
+  );
+  assert.deepEqual(
+    parsed.Records.map((r: { Data: string }) => r.Data),
+    ['AQ==', 'Ag==', 'Aw=='],
+  );
 });
 
 test('an empty answer is well-formed', () => {
   assert.equal(writeGetRecordsJson({ Records: [] }).toString(), '{"Records":[]}');
-  assert.equal(writeGetRecordsJson({ Records: [], MillisBehindLatest: 5, NextShardIterator: 'abc' }).toString(), '{"MillisBehindLatest":5,"NextShardIterator":"abc","Records":[]}');
+  assert.equal(
+    writeGetRecordsJson({ Records: [], MillisBehindLatest: 5, NextShardIterator: 'abc' }).toString(),
+    '{"MillisBehindLatest":5,"NextShardIterator":"abc","Records":[]}',
+  );
 });

@@ -56,17 +56,29 @@ describe('JSON requests', () => {
 });
 
 describe('JSON responses', () => {
-  const record = { SequenceNumber: '49590338271490256608559692538361571095921575989136588898', Data: Buffer.from('hi'), PartitionKey: 'p', ApproximateArrivalTimestamp: new Date(1700000000123) };
+  const record = {
+    SequenceNumber: '49590338271490256608559692538361571095921575989136588898',
+    Data: Buffer.from('hi'),
+    PartitionKey: 'p',
+    ApproximateArrivalTimestamp: new Date(1700000000123),
+  };
 
   it('writes timestamps as fractional epoch seconds and blobs as base64', () => {
     const text = encodeOutput('GetRecords', 'json', { Records: [record], NextShardIterator: 'it', MillisBehindLatest: 0 }).toString();
-    assert.equal(text,
+    assert.equal(
+      text,
       '{"MillisBehindLatest":0,"NextShardIterator":"it","Records":[{"ApproximateArrivalTimestamp":1700000000.123,' +
-      '"Data":"aGk=","PartitionKey":"p","SequenceNumber":"49590338271490256608559692538361571095921575989136588898"}]}');
+        '"Data":"aGk=","PartitionKey":"p","SequenceNumber":"49590338271490256608559692538361571095921575989136588898"}]}',
+    );
     const whole = encodeOutput('DescribeStreamSummary', 'json', {
       StreamDescriptionSummary: {
-        StreamName: 's', StreamARN: 'arn:aws:kinesis:us-east-1:000000000000:stream/s', StreamStatus: 'ACTIVE',
-        RetentionPeriodHours: 24, StreamCreationTimestamp: new Date(1700000000000), EnhancedMonitoring: [], OpenShardCount: 1,
+        StreamName: 's',
+        StreamARN: 'arn:aws:kinesis:us-east-1:000000000000:stream/s',
+        StreamStatus: 'ACTIVE',
+        RetentionPeriodHours: 24,
+        StreamCreationTimestamp: new Date(1700000000000),
+        EnhancedMonitoring: [],
+        OpenShardCount: 1,
       },
     } as OperationShapes['DescribeStreamSummary']['output']).toString();
     assert.match(whole, /"StreamCreationTimestamp":1700000000[,}]/);
@@ -104,7 +116,10 @@ describe('AWS SDK v3 interoperability (JSON)', () => {
     let decoded: OperationShapes['PutRecords']['input'] | undefined;
     const client = sdkClient((_target, body) => {
       decoded = decodeInput('PutRecords', 'json', body);
-      return encodeOutput('PutRecords', 'json', { FailedRecordCount: 0, Records: [{ ShardId: 'shardId-000000000000', SequenceNumber: '1' }] });
+      return encodeOutput('PutRecords', 'json', {
+        FailedRecordCount: 0,
+        Records: [{ ShardId: 'shardId-000000000000', SequenceNumber: '1' }],
+      });
     });
     const data = Buffer.from([0, 1, 2, 250, 251, 252]);
     const out = await client.send(new PutRecordsCommand({ StreamName: 's', Records: [{ Data: data, PartitionKey: 'k' }] }));
@@ -119,16 +134,26 @@ describe('AWS SDK v3 interoperability (JSON)', () => {
       decoded = decodeInput('GetShardIterator', 'json', body);
       return encodeOutput('GetShardIterator', 'json', { ShardIterator: 'it' });
     });
-    await client.send(new GetShardIteratorCommand({ StreamName: 's', ShardId: 'shardId-0', ShardIteratorType: 'AT_TIMESTAMP', Timestamp: new Date(1700000000123) }));
+    await client.send(
+      new GetShardIteratorCommand({
+        StreamName: 's',
+        ShardId: 'shardId-0',
+        ShardIteratorType: 'AT_TIMESTAMP',
+        Timestamp: new Date(1700000000123),
+      }),
+    );
     assert.equal(decoded!.Timestamp!.getTime(), 1700000000123);
   });
 
   it('lets the SDK read our GetRecords output', async () => {
     const data = Buffer.from('payload');
-    const client = sdkClient(() => encodeOutput('GetRecords', 'json', {
-      Records: [{ SequenceNumber: '7', Data: data, PartitionKey: 'p', ApproximateArrivalTimestamp: new Date(1700000000123) }],
-      NextShardIterator: 'next', MillisBehindLatest: 5,
-    }));
+    const client = sdkClient(() =>
+      encodeOutput('GetRecords', 'json', {
+        Records: [{ SequenceNumber: '7', Data: data, PartitionKey: 'p', ApproximateArrivalTimestamp: new Date(1700000000123) }],
+        NextShardIterator: 'next',
+        MillisBehindLatest: 5,
+      }),
+    );
     const out = await client.send(new GetRecordsCommand({ ShardIterator: 'it' }));
     assert.equal(Buffer.from(out.Records![0]!.Data!).toString(), 'payload');
     assert.equal(out.Records![0]!.ApproximateArrivalTimestamp!.getTime(), 1700000000123);

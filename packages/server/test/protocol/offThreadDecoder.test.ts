@@ -23,10 +23,15 @@ function body(records: number, dataBytes: number, extra: Record<string, unknown>
 test('large bodies decoded on a worker equal what decodeInput reads', async () => {
   const decoder = new OffThreadDecoder(2);
   try {
-    const bodies = Array.from({ length: 8 }, (_, i) => body(100 + i, 900, i % 2 ? { StreamARN: 'arn:aws:kinesis:us-east-1:000000000000:stream/decoded' } : {}));
+    const bodies = Array.from({ length: 8 }, (_, i) =>
+      body(100 + i, 900, i % 2 ? { StreamARN: 'arn:aws:kinesis:us-east-1:000000000000:stream/decoded' } : {}),
+    );
     assert.ok(bodies.every((b) => b.length >= OFF_THREAD_MIN_BODY_BYTES));
     const results = bodies.map((b) => decoder.decode('PutRecords', 'json', b));
-    assert.ok(results.every((r) => r instanceof Promise), 'large bodies go to a worker');
+    assert.ok(
+      results.every((r) => r instanceof Promise),
+      'large bodies go to a worker',
+    );
     const decoded = await Promise.all(results);
     decoded.forEach((input, i) => assert.deepEqual(input, decodeInput('PutRecords', 'json', bodies[i]!)));
   } finally {

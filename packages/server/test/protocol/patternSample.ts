@@ -81,11 +81,17 @@ class PatternParser {
         if (this.next() !== ')') throw new Error(`unbalanced group in ${this.source}`);
         return inner;
       }
-      case '[': return this.characterClass();
-      case '\\': return { kind: 'char', sample: escapeSample(this.next()) };
-      case '.': return { kind: 'char', sample: 'a' };
-      case '^': case '$': return { kind: 'empty' };
-      default: return { kind: 'char', sample: c };
+      case '[':
+        return this.characterClass();
+      case '\\':
+        return { kind: 'char', sample: escapeSample(this.next()) };
+      case '.':
+        return { kind: 'char', sample: 'a' };
+      case '^':
+      case '$':
+        return { kind: 'empty' };
+      default:
+        return { kind: 'char', sample: c };
     }
   }
 
@@ -116,16 +122,24 @@ class PatternParser {
 
 function escapeSample(c: string): string {
   switch (c) {
-    case 'd': return '0';
-    case 'w': case 'S': case 'D': case 'W': return 'a';
-    case 's': return ' ';
-    default: return c;
+    case 'd':
+      return '0';
+    case 'w':
+    case 'S':
+    case 'D':
+    case 'W':
+      return 'a';
+    case 's':
+      return ' ';
+    default:
+      return c;
   }
 }
 
 function lastUnboundedRepeat(node: Node): Node | undefined {
   switch (node.kind) {
-    case 'alt': return lastUnboundedRepeat(node.options[0]!);
+    case 'alt':
+      return lastUnboundedRepeat(node.options[0]!);
     case 'seq': {
       for (let i = node.items.length - 1; i >= 0; i--) {
         const found = lastUnboundedRepeat(node.items[i]!);
@@ -133,21 +147,27 @@ function lastUnboundedRepeat(node: Node): Node | undefined {
       }
       return undefined;
     }
-    case 'repeat': return node.max === Infinity ? node : lastUnboundedRepeat(node.node);
-    default: return undefined;
+    case 'repeat':
+      return node.max === Infinity ? node : lastUnboundedRepeat(node.node);
+    default:
+      return undefined;
   }
 }
 
 function render(node: Node, stretched: Node | undefined, stretch: number): string {
   switch (node.kind) {
-    case 'alt': return render(node.options[0]!, stretched, stretch);
-    case 'seq': return node.items.map((item) => render(item, stretched, stretch)).join('');
+    case 'alt':
+      return render(node.options[0]!, stretched, stretch);
+    case 'seq':
+      return node.items.map((item) => render(item, stretched, stretch)).join('');
     case 'repeat': {
       const count = node.min + (node === stretched ? stretch : 0);
       return render(node.node, stretched, stretch).repeat(count);
     }
-    case 'char': return node.sample;
-    case 'empty': return '';
+    case 'char':
+      return node.sample;
+    case 'empty':
+      return '';
   }
 }
 

@@ -63,13 +63,18 @@ test('the fast reader gives way on anything it does not fully understand', () =>
   for (const text of cases) assert.equal(readPutRecordsJson(Buffer.from(text)), undefined, text);
 });
 
-test('errors are the general path\'s: decodeInput answers the same for bodies the fast reader refuses', () => {
+test("errors are the general path's: decodeInput answers the same for bodies the fast reader refuses", () => {
   const body = Buffer.from('{"Records":[{"Data":"QR==","PartitionKey":"a"}],"StreamName":"s"}');
   assert.throws(() => decodeInput('PutRecords', 'json', body), { name: 'Error', code: 'SerializationException' } as object);
-  const tooMany = Buffer.from(JSON.stringify({ StreamName: 's', Records: Array.from({ length: 501 }, () => ({ Data: '', PartitionKey: 'k' })) }));
-  assert.throws(() => decodeInput('PutRecords', 'json', tooMany), (err: Error & { code?: string }) => {
-    assert.equal(err.code, 'ValidationException');
-    assert.match(err.message, /at 'records' failed to satisfy constraint: Member must have length less than or equal to 500/);
-    return true;
-  });
+  const tooMany = Buffer.from(
+    JSON.stringify({ StreamName: 's', Records: Array.from({ length: 501 }, () => ({ Data: '', PartitionKey: 'k' })) }),
+  );
+  assert.throws(
+    () => decodeInput('PutRecords', 'json', tooMany),
+    (err: Error & { code?: string }) => {
+      assert.equal(err.code, 'ValidationException');
+      assert.match(err.message, /at 'records' failed to satisfy constraint: Member must have length less than or equal to 500/);
+      return true;
+    },
+  );
 });

@@ -44,9 +44,7 @@ interface Model {
   shapes: Record<string, Shape>;
 }
 
-const model: Model = JSON.parse(
-  readFileSync(new URL('../../../../aws/models/kinesis-2013-12-02.json', import.meta.url), 'utf8'),
-);
+const model: Model = JSON.parse(readFileSync(new URL('../../../../aws/models/kinesis-2013-12-02.json', import.meta.url), 'utf8'));
 
 const shape = (name: string): Shape => model.shapes[name]!;
 const lowerFirst = (name: string) => name.charAt(0).toLowerCase() + name.slice(1);
@@ -76,14 +74,23 @@ function validValue(name: string): unknown {
       for (const member of s.required ?? []) out[member] = validValue(s.members![member]!.shape);
       return out;
     }
-    case 'list': return Array.from({ length: Math.max(s.min ?? 0, 1) }, () => validValue(s.member!.shape));
-    case 'map': return { [validValue(s.key!.shape) as string]: validValue(s.value!.shape) };
-    case 'string': return validString(name, s);
-    case 'integer': case 'long': return Math.min(s.min ?? 1, s.max ?? Infinity);
-    case 'boolean': return true;
-    case 'blob': return Buffer.from('data').toString('base64');
-    case 'timestamp': return SAMPLE_SECONDS;
-    default: throw new Error(`no sample for ${name} (${s.type})`);
+    case 'list':
+      return Array.from({ length: Math.max(s.min ?? 0, 1) }, () => validValue(s.member!.shape));
+    case 'map':
+      return { [validValue(s.key!.shape) as string]: validValue(s.value!.shape) };
+    case 'string':
+      return validString(name, s);
+    case 'integer':
+    case 'long':
+      return Math.min(s.min ?? 1, s.max ?? Infinity);
+    case 'boolean':
+      return true;
+    case 'blob':
+      return Buffer.from('data').toString('base64');
+    case 'timestamp':
+      return SAMPLE_SECONDS;
+    default:
+      throw new Error(`no sample for ${name} (${s.type})`);
   }
 }
 
@@ -94,10 +101,8 @@ export function validInputOf(operation: OperationName): Record<string, unknown> 
 
 // ---- Expected texts, written from AWS's recorded rules ----
 
-const line = (shown: string, path: string, rule: string) =>
-  `Value ${shown} at '${path}' failed to satisfy constraint: ${rule}`;
-const message = (lines: string[]) =>
-  `${lines.length} validation error${lines.length === 1 ? '' : 's'} detected: ${lines.join('; ')}`;
+const line = (shown: string, path: string, rule: string) => `Value ${shown} at '${path}' failed to satisfy constraint: ${rule}`;
+const message = (lines: string[]) => `${lines.length} validation error${lines.length === 1 ? '' : 's'} detected: ${lines.join('; ')}`;
 const quoted = (text: string) => `'${text}'`;
 const heapByteBuffer = (length: number) => `java.nio.HeapByteBuffer[pos=0 lim=${length} cap=${length}]`;
 
@@ -175,24 +180,37 @@ function stringCases(name: string, put: Place, path: string, emit: Emit): void {
 
 function numberCases(name: string, put: Place, path: string, emit: Emit): void {
   const s = shape(name);
-  if (s.min !== undefined) emit(`${path}: min value`, put(s.min - 1), message([line(quoted(String(s.min - 1)), path, ruleText.minValue(s.min))]));
-  if (s.max !== undefined) emit(`${path}: max value`, put(s.max + 1), message([line(quoted(String(s.max + 1)), path, ruleText.maxValue(s.max))]));
+  if (s.min !== undefined)
+    emit(`${path}: min value`, put(s.min - 1), message([line(quoted(String(s.min - 1)), path, ruleText.minValue(s.min))]));
+  if (s.max !== undefined)
+    emit(`${path}: max value`, put(s.max + 1), message([line(quoted(String(s.max + 1)), path, ruleText.maxValue(s.max))]));
 }
 
 function blobCases(name: string, put: Place, path: string, emit: Emit): void {
   const s = shape(name);
   const blobOf = (length: number) => Buffer.alloc(length, 7).toString('base64');
   if ((s.min ?? 0) >= 1) {
-    emit(`${path}: min length`, put(blobOf(s.min! - 1)), message([line(quoted(heapByteBuffer(s.min! - 1)), path, ruleText.minLength(s.min!))]));
+    emit(
+      `${path}: min length`,
+      put(blobOf(s.min! - 1)),
+      message([line(quoted(heapByteBuffer(s.min! - 1)), path, ruleText.minLength(s.min!))]),
+    );
   }
   if (s.max !== undefined) {
-    emit(`${path}: max length`, put(blobOf(s.max + 1)), message([line(quoted(heapByteBuffer(s.max + 1)), path, ruleText.maxLength(s.max))]));
+    emit(
+      `${path}: max length`,
+      put(blobOf(s.max + 1)),
+      message([line(quoted(heapByteBuffer(s.max + 1)), path, ruleText.maxLength(s.max))]),
+    );
   }
 }
 
 /** How AWS prints a list of simple values: Java's List.toString. */
 const printList = (items: unknown[]) => `[${items.join(', ')}]`;
-const printMap = (map: Record<string, unknown>) => `{${Object.entries(map).map(([k, v]) => `${k}=${v}`).join(', ')}}`;
+const printMap = (map: Record<string, unknown>) =>
+  `{${Object.entries(map)
+    .map(([k, v]) => `${k}=${v}`)
+    .join(', ')}}`;
 /** Java's default toString of a structure: the hash is AWS's own, so only its form is checked. */
 const STRUCTURE_IN_LIST = (shapeName: string) => `com\\.amazonaws\\.kinesis\\.v20131202\\.${shapeName}@[0-9a-f]+`;
 
@@ -218,7 +236,11 @@ function listCases(name: string, put: Place, path: string, emit: Emit): void {
   const bad = invalidSimpleValue(memberName);
   if (bad !== undefined) {
     const items = [validValue(memberName), bad];
-    emit(`${path}: member rules`, put(items), message([line(quoted(printList(items)), path, `Member must satisfy constraint: [${groupedRules(memberName).join(', ')}]`)]));
+    emit(
+      `${path}: member rules`,
+      put(items),
+      message([line(quoted(printList(items)), path, `Member must satisfy constraint: [${groupedRules(memberName).join(', ')}]`)]),
+    );
   }
 }
 
@@ -257,13 +279,21 @@ function mapCases(name: string, put: Place, path: string, emit: Emit): void {
 
 function valueCases(name: string, put: Place, path: string, emit: Emit): void {
   switch (shape(name).type) {
-    case 'structure': return structureCases(name, put, path, emit);
-    case 'list': return listCases(name, put, path, emit);
-    case 'map': return mapCases(name, put, path, emit);
-    case 'string': return stringCases(name, put, path, emit);
-    case 'integer': case 'long': return numberCases(name, put, path, emit);
-    case 'blob': return blobCases(name, put, path, emit);
-    default: return; // booleans and timestamps carry no constraints
+    case 'structure':
+      return structureCases(name, put, path, emit);
+    case 'list':
+      return listCases(name, put, path, emit);
+    case 'map':
+      return mapCases(name, put, path, emit);
+    case 'string':
+      return stringCases(name, put, path, emit);
+    case 'integer':
+    case 'long':
+      return numberCases(name, put, path, emit);
+    case 'blob':
+      return blobCases(name, put, path, emit);
+    default:
+      return; // booleans and timestamps carry no constraints
   }
 }
 
@@ -307,22 +337,74 @@ const BIG_NUMBER = 'class com.amazon.coral.value.json.numbers.TruncatingBigNumbe
 /** AWS's answers to wrong JSON types, by shape type (kinesalite test/helpers.js assertType). */
 function wrongTypes(type: string): Array<[unknown, string]> {
   switch (type) {
-    case 'string': return [[true, 'class java.lang.Boolean can not be converted to an String'], [23, `${BIG_NUMBER} can not be converted to an String`], [[], LIST_FOUND], [{}, OBJECT_FOUND]];
-    case 'integer': return [['23', 'class java.lang.String can not be converted to an Integer'], [true, 'class java.lang.Boolean can not be converted to an Integer'], [[], LIST_FOUND], [{}, OBJECT_FOUND]];
-    case 'long': return [['23', 'class java.lang.String can not be converted to an Long'], [true, 'class java.lang.Boolean can not be converted to an Long'], [[], LIST_FOUND], [{}, OBJECT_FOUND]];
-    case 'boolean': return [['23', "'23' can not be converted to an Boolean"], [23, `${BIG_NUMBER} can not be converted to an Boolean`], [[], LIST_FOUND], [{}, OBJECT_FOUND]];
-    case 'blob': return [
-      [true, 'class java.lang.Boolean can not be converted to a Blob'], [23, `${BIG_NUMBER} can not be converted to a Blob`],
-      [[], LIST_FOUND], [{}, OBJECT_FOUND],
-      ['23456', "'23456' can not be converted to a Blob: Base64 encoded length is expected a multiple of 4 bytes but found: 5"],
-      ['=+/=', "'=+/=' can not be converted to a Blob: Invalid Base64 character: '='"],
-      ['+/+=', "'+/+=' can not be converted to a Blob: Invalid last non-pad Base64 character dectected"],
-    ];
-    case 'timestamp': return [['x', 'class java.lang.String can not be converted to milliseconds since epoch'], [true, 'class java.lang.Boolean can not be converted to milliseconds since epoch'], [[], LIST_FOUND], [{}, OBJECT_FOUND]];
-    case 'list': return [['23', 'Expected list or null'], [true, 'Expected list or null'], [23, 'Expected list or null'], [{}, OBJECT_FOUND]];
-    case 'map': return [['23', 'Expected map or null'], [true, 'Expected map or null'], [23, 'Expected map or null'], [[], LIST_FOUND]];
-    case 'structure': return [['23', 'Expected null'], [true, 'Expected null'], [23, 'Expected null'], [[], LIST_FOUND]];
-    default: return [];
+    case 'string':
+      return [
+        [true, 'class java.lang.Boolean can not be converted to an String'],
+        [23, `${BIG_NUMBER} can not be converted to an String`],
+        [[], LIST_FOUND],
+        [{}, OBJECT_FOUND],
+      ];
+    case 'integer':
+      return [
+        ['23', 'class java.lang.String can not be converted to an Integer'],
+        [true, 'class java.lang.Boolean can not be converted to an Integer'],
+        [[], LIST_FOUND],
+        [{}, OBJECT_FOUND],
+      ];
+    case 'long':
+      return [
+        ['23', 'class java.lang.String can not be converted to an Long'],
+        [true, 'class java.lang.Boolean can not be converted to an Long'],
+        [[], LIST_FOUND],
+        [{}, OBJECT_FOUND],
+      ];
+    case 'boolean':
+      return [
+        ['23', "'23' can not be converted to an Boolean"],
+        [23, `${BIG_NUMBER} can not be converted to an Boolean`],
+        [[], LIST_FOUND],
+        [{}, OBJECT_FOUND],
+      ];
+    case 'blob':
+      return [
+        [true, 'class java.lang.Boolean can not be converted to a Blob'],
+        [23, `${BIG_NUMBER} can not be converted to a Blob`],
+        [[], LIST_FOUND],
+        [{}, OBJECT_FOUND],
+        ['23456', "'23456' can not be converted to a Blob: Base64 encoded length is expected a multiple of 4 bytes but found: 5"],
+        ['=+/=', "'=+/=' can not be converted to a Blob: Invalid Base64 character: '='"],
+        ['+/+=', "'+/+=' can not be converted to a Blob: Invalid last non-pad Base64 character dectected"],
+      ];
+    case 'timestamp':
+      return [
+        ['x', 'class java.lang.String can not be converted to milliseconds since epoch'],
+        [true, 'class java.lang.Boolean can not be converted to milliseconds since epoch'],
+        [[], LIST_FOUND],
+        [{}, OBJECT_FOUND],
+      ];
+    case 'list':
+      return [
+        ['23', 'Expected list or null'],
+        [true, 'Expected list or null'],
+        [23, 'Expected list or null'],
+        [{}, OBJECT_FOUND],
+      ];
+    case 'map':
+      return [
+        ['23', 'Expected map or null'],
+        [true, 'Expected map or null'],
+        [23, 'Expected map or null'],
+        [[], LIST_FOUND],
+      ];
+    case 'structure':
+      return [
+        ['23', 'Expected null'],
+        [true, 'Expected null'],
+        [23, 'Expected null'],
+        [[], LIST_FOUND],
+      ];
+    default:
+      return [];
   }
 }
 

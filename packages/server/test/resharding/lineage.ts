@@ -134,7 +134,10 @@ export function assertLineage(all: Shard[], context = ''): void {
       );
     }
   }
-  assertPartition(all.filter((shard) => !isClosed(shard)), context);
+  assertPartition(
+    all.filter((shard) => !isClosed(shard)),
+    context,
+  );
 }
 
 export interface ReadRecord {
@@ -222,11 +225,7 @@ export interface LineageRead {
  * still listed) has been read to its end. A closed shard's ChildShards must name exactly the
  * children the listing shows, with their parents and hash key ranges.
  */
-export async function readByLineage(
-  client: KinesisClient,
-  streamName: string,
-  options: { limit?: number } = {},
-): Promise<LineageRead> {
+export async function readByLineage(client: KinesisClient, streamName: string, options: { limit?: number } = {}): Promise<LineageRead> {
   const shards = await listShards(client, streamName);
   const listed = new Map(shards.map((shard) => [shard.ShardId!, shard]));
   const done = new Set<string>();
@@ -260,7 +259,10 @@ export async function readByLineage(
 export function countTable(lineage: LineageRead, written?: Map<string, number>): string {
   const rows = lineage.order.map((id) => {
     const shard = lineage.shards.find((s) => s.ShardId === id)!;
-    const parents = parentsOf(shard).map((p) => String(indexOf(p))).join('+') || '-';
+    const parents =
+      parentsOf(shard)
+        .map((p) => String(indexOf(p)))
+        .join('+') || '-';
     const state = isClosed(shard) ? 'closed' : 'open';
     const read = lineage.reads.get(id)!.records.length;
     return [id, parents, state, String(written?.get(id) ?? ''), String(read)];
@@ -270,5 +272,12 @@ export function countTable(lineage: LineageRead, written?: Map<string, number>):
   const header = ['shard', 'parents', 'state', written ? 'written' : '', 'read'];
   const all = [header, ...rows, ['total', '', '', writtenTotal === undefined ? '' : String(writtenTotal), String(total)]];
   const widths = header.map((_, c) => Math.max(...all.map((row) => row[c]!.length)));
-  return all.map((row) => row.map((cell, c) => cell.padEnd(widths[c]!)).join('  ').trimEnd()).join('\n');
+  return all
+    .map((row) =>
+      row
+        .map((cell, c) => cell.padEnd(widths[c]!))
+        .join('  ')
+        .trimEnd(),
+    )
+    .join('\n');
 }

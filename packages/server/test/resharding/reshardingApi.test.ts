@@ -95,9 +95,14 @@ describe('resharding with an instant UPDATING status', () => {
       const name = await createStream(client, 2);
       const key = 1n << 126n;
       const prior = await putKeys(client, name, [0n, key - 1n, key, HALF - 1n, HALF, MAX_HASH_KEY], 'before');
-      assert.deepEqual(prior.map((r) => r.shardId), [0, 0, 0, 0, 1, 1].map(shardId));
+      assert.deepEqual(
+        prior.map((r) => r.shardId),
+        [0, 0, 0, 0, 1, 1].map(shardId),
+      );
 
-      const out = await client.send(new SplitShardCommand({ StreamName: name, ShardToSplit: shardId(0), NewStartingHashKey: key.toString() }));
+      const out = await client.send(
+        new SplitShardCommand({ StreamName: name, ShardToSplit: shardId(0), NewStartingHashKey: key.toString() }),
+      );
       assert.equal(out.$metadata.httpStatusCode, 200);
       await waitForStatus(client, name, 'ACTIVE');
 
@@ -123,7 +128,10 @@ describe('resharding with an instant UPDATING status', () => {
       assertLineage(shards);
 
       const later = await putKeys(client, name, [0n, key - 1n, key, HALF - 1n, HALF], 'after');
-      assert.deepEqual(later.map((r) => r.shardId), [2, 2, 3, 3, 1].map(shardId));
+      assert.deepEqual(
+        later.map((r) => r.shardId),
+        [2, 2, 3, 3, 1].map(shardId),
+      );
 
       const described = (await client.send(new DescribeStreamCommand({ StreamName: name }))).StreamDescription!;
       assert.equal(described.StreamStatus, 'ACTIVE');
@@ -143,7 +151,10 @@ describe('resharding with an instant UPDATING status', () => {
             `is not both greater than one plus the shard's StartingHashKey ${start} and less than the shard's EndingHashKey ${end}.`,
         );
       for (const key of [HALF, HALF + 1n, MAX_HASH_KEY, 0n, HALF - 1n]) await refused(key, 1, HALF, MAX_HASH_KEY);
-      assert.equal((await client.send(new DescribeStreamSummaryCommand({ StreamName: name }))).StreamDescriptionSummary!.StreamStatus, 'ACTIVE');
+      assert.equal(
+        (await client.send(new DescribeStreamSummaryCommand({ StreamName: name }))).StreamDescriptionSummary!.StreamStatus,
+        'ACTIVE',
+      );
 
       // The lowest key allowed, on a shard named by its number alone.
       await client.send(new SplitShardCommand({ StreamName: name, ShardToSplit: 'shardId-1', NewStartingHashKey: (HALF + 2n).toString() }));
@@ -154,7 +165,9 @@ describe('resharding with an instant UPDATING status', () => {
       // A shard of two keys cannot be split at all.
       await refused(HALF + 1n, 2, HALF, HALF + 1n);
       // The highest key allowed.
-      await client.send(new SplitShardCommand({ StreamName: name, ShardToSplit: shardId(3), NewStartingHashKey: (MAX_HASH_KEY - 1n).toString() }));
+      await client.send(
+        new SplitShardCommand({ StreamName: name, ShardToSplit: shardId(3), NewStartingHashKey: (MAX_HASH_KEY - 1n).toString() }),
+      );
       await waitForStatus(client, name, 'ACTIVE');
       const all = await listShards(client, name);
       shards = byId(all);
@@ -194,9 +207,14 @@ describe('resharding with an instant UPDATING status', () => {
       const initial = await listShards(client, name);
       const [s0, s1, s2] = initial as [Shard, Shard, Shard];
       const prior = await putKeys(client, name, [startOf(s0), endOf(s0), startOf(s1), endOf(s1), startOf(s2)], 'before');
-      assert.deepEqual(prior.map((r) => r.shardId), [0, 0, 1, 1, 2].map(shardId));
+      assert.deepEqual(
+        prior.map((r) => r.shardId),
+        [0, 0, 1, 1, 2].map(shardId),
+      );
 
-      const out = await client.send(new MergeShardsCommand({ StreamName: name, ShardToMerge: shardId(0), AdjacentShardToMerge: shardId(1) }));
+      const out = await client.send(
+        new MergeShardsCommand({ StreamName: name, ShardToMerge: shardId(0), AdjacentShardToMerge: shardId(1) }),
+      );
       assert.equal(out.$metadata.httpStatusCode, 200);
       await waitForStatus(client, name, 'ACTIVE');
       const shards = await listShards(client, name);
@@ -213,7 +231,10 @@ describe('resharding with an instant UPDATING status', () => {
       }
       assertLineage(shards);
       const later = await putKeys(client, name, [startOf(s0), endOf(s1), startOf(s2)], 'after');
-      assert.deepEqual(later.map((r) => r.shardId), [3, 3, 2].map(shardId));
+      assert.deepEqual(
+        later.map((r) => r.shardId),
+        [3, 3, 2].map(shardId),
+      );
       const summary = (await client.send(new DescribeStreamSummaryCommand({ StreamName: name }))).StreamDescriptionSummary!;
       assert.equal(summary.OpenShardCount, 2);
     });
@@ -277,16 +298,24 @@ describe('resharding with an instant UPDATING status', () => {
       assertLineage(shards);
       assert.equal(shards.length, 6, '2 -> 4 splits each shard once');
       let open = shards.filter((shard) => !isClosed(shard));
-      assert.deepEqual(open.map(range).sort((a, b) => (a[0]! < b[0]! ? -1 : 1)), evenRanges(4).map((r) => [r.start, r.end]));
+      assert.deepEqual(
+        open.map(range).sort((a, b) => (a[0]! < b[0]! ? -1 : 1)),
+        evenRanges(4).map((r) => [r.start, r.end]),
+      );
 
-      const down = await client.send(new UpdateShardCountCommand({ StreamName: name, TargetShardCount: 3, ScalingType: 'UNIFORM_SCALING' }));
+      const down = await client.send(
+        new UpdateShardCountCommand({ StreamName: name, TargetShardCount: 3, ScalingType: 'UNIFORM_SCALING' }),
+      );
       assert.equal(down.CurrentShardCount, 4);
       assert.equal(down.TargetShardCount, 3);
       await waitForStatus(client, name, 'ACTIVE');
       shards = await listShards(client, name);
       assertLineage(shards);
       open = shards.filter((shard) => !isClosed(shard));
-      assert.deepEqual(open.map(range).sort((a, b) => (a[0]! < b[0]! ? -1 : 1)), evenRanges(3).map((r) => [r.start, r.end]));
+      assert.deepEqual(
+        open.map(range).sort((a, b) => (a[0]! < b[0]! ? -1 : 1)),
+        evenRanges(3).map((r) => [r.start, r.end]),
+      );
       assert.ok(shards.slice(0, 6).every(isClosed), 'every shard open before the call is closed');
       const summary = (await client.send(new DescribeStreamSummaryCommand({ StreamName: name }))).StreamDescriptionSummary!;
       assert.equal(summary.OpenShardCount, 3);
@@ -318,7 +347,9 @@ describe('resharding with an instant UPDATING status', () => {
     it('allows ten calls per stream in a rolling 24 hours', async () => {
       const name = await createStream(client, 1);
       for (let call = 0; call < 10; call++) {
-        await client.send(new UpdateShardCountCommand({ StreamName: name, TargetShardCount: call % 2 === 0 ? 2 : 1, ScalingType: 'UNIFORM_SCALING' }));
+        await client.send(
+          new UpdateShardCountCommand({ StreamName: name, TargetShardCount: call % 2 === 0 ? 2 : 1, ScalingType: 'UNIFORM_SCALING' }),
+        );
         await waitForStatus(client, name, 'ACTIVE');
       }
       await rejects(
@@ -330,7 +361,13 @@ describe('resharding with an instant UPDATING status', () => {
       assert.equal(summary.StreamStatus, 'ACTIVE');
       assert.equal(summary.OpenShardCount, 1);
       // The limit is UpdateShardCount's own: SplitShard still works, and other streams are not affected.
-      await client.send(new SplitShardCommand({ StreamName: name, ShardToSplit: (await listShards(client, name, { filter: { Type: 'AT_LATEST' } }))[0]!.ShardId!, NewStartingHashKey: HALF.toString() }));
+      await client.send(
+        new SplitShardCommand({
+          StreamName: name,
+          ShardToSplit: (await listShards(client, name, { filter: { Type: 'AT_LATEST' } }))[0]!.ShardId!,
+          NewStartingHashKey: HALF.toString(),
+        }),
+      );
       await waitForStatus(client, name, 'ACTIVE');
       const other = await createStream(client, 1);
       await client.send(new UpdateShardCountCommand({ StreamName: other, TargetShardCount: 2, ScalingType: 'UNIFORM_SCALING' }));
@@ -341,7 +378,12 @@ describe('resharding with an instant UPDATING status', () => {
   describe('GetRecords on a closed shard', () => {
     it('returns the remaining records, then ChildShards and no NextShardIterator', async () => {
       const name = await createStream(client, 1);
-      const written = await putKeys(client, name, Array.from({ length: 25 }, (_, i) => BigInt(i) * (MAX_HASH_KEY / 25n)), 'r');
+      const written = await putKeys(
+        client,
+        name,
+        Array.from({ length: 25 }, (_, i) => BigInt(i) * (MAX_HASH_KEY / 25n)),
+        'r',
+      );
       // An iterator taken while the shard is open keeps working after it closes.
       const { ShardIterator: early } = await client.send(
         new GetShardIteratorCommand({ StreamName: name, ShardId: shardId(0), ShardIteratorType: 'TRIM_HORIZON' }),
@@ -353,11 +395,18 @@ describe('resharding with an instant UPDATING status', () => {
       await waitForStatus(client, name, 'ACTIVE');
       const children = [
         { ShardId: shardId(1), ParentShards: [shardId(0)], HashKeyRange: { StartingHashKey: '0', EndingHashKey: (HALF - 1n).toString() } },
-        { ShardId: shardId(2), ParentShards: [shardId(0)], HashKeyRange: { StartingHashKey: HALF.toString(), EndingHashKey: MAX_HASH_KEY.toString() } },
+        {
+          ShardId: shardId(2),
+          ParentShards: [shardId(0)],
+          HashKeyRange: { StartingHashKey: HALF.toString(), EndingHashKey: MAX_HASH_KEY.toString() },
+        },
       ];
 
       const drained = await drainShard(client, name, shardId(0), { closed: true, limit: 10 });
-      assert.deepEqual(drained.records.map((r) => [r.sequenceNumber, r.data]), written.map((r) => [r.seq, r.data]));
+      assert.deepEqual(
+        drained.records.map((r) => [r.sequenceNumber, r.data]),
+        written.map((r) => [r.seq, r.data]),
+      );
       assert.equal(drained.calls, 3);
       assert.deepEqual(drained.childShards, children);
 
@@ -373,7 +422,10 @@ describe('resharding with an instant UPDATING status', () => {
         }
         iterator = out.NextShardIterator;
       }
-      assert.deepEqual(rest, written.slice(5).map((r) => r.data));
+      assert.deepEqual(
+        rest,
+        written.slice(5).map((r) => r.data),
+      );
 
       // At the end already: LATEST, or after the last record.
       const last = written[written.length - 1]!;
@@ -392,12 +444,21 @@ describe('resharding with an instant UPDATING status', () => {
         type: 'AT_SEQUENCE_NUMBER',
         startingSequenceNumber: last.seq,
       });
-      assert.deepEqual(atLast.records.map((r) => r.sequenceNumber), [last.seq]);
+      assert.deepEqual(
+        atLast.records.map((r) => r.sequenceNumber),
+        [last.seq],
+      );
 
       // A merge child is named by both parents, each with both parents listed.
       await client.send(new MergeShardsCommand({ StreamName: name, ShardToMerge: shardId(1), AdjacentShardToMerge: shardId(2) }));
       await waitForStatus(client, name, 'ACTIVE');
-      const mergedChild = [{ ShardId: shardId(3), ParentShards: [shardId(1), shardId(2)], HashKeyRange: { StartingHashKey: '0', EndingHashKey: MAX_HASH_KEY.toString() } }];
+      const mergedChild = [
+        {
+          ShardId: shardId(3),
+          ParentShards: [shardId(1), shardId(2)],
+          HashKeyRange: { StartingHashKey: '0', EndingHashKey: MAX_HASH_KEY.toString() },
+        },
+      ];
       for (const parent of [1, 2]) {
         const read = await drainShard(client, name, shardId(parent), { closed: true });
         assert.deepEqual(read.records, []);
@@ -489,7 +550,10 @@ describe('resharding with an instant UPDATING status', () => {
       assert.deepEqual(duplicated.slice(0, 10), [], 'records read more than once');
       assert.equal(seen.size, acked.size);
       const open = await listShards(client, name, { filter: { Type: 'AT_LATEST' } });
-      assert.ok(open.every((shard) => started.has(shard.ShardId!)), 'the consumer reached every open shard');
+      assert.ok(
+        open.every((shard) => started.has(shard.ShardId!)),
+        'the consumer reached every open shard',
+      );
     });
   });
 
@@ -540,7 +604,10 @@ describe('resharding with an instant UPDATING status', () => {
       const page2 = await client.send(new ListShardsCommand({ NextToken: page1.NextToken, MaxResults: 1 }));
       assert.deepEqual(ids(page2.Shards!), [shardId(4)]);
       assert.equal(page2.NextToken, undefined);
-      assert.deepEqual(ids(await listShards(client, name, { filter: { Type: 'FROM_TIMESTAMP', Timestamp: t2 }, pageSize: 2 })), [1, 2, 3, 4].map(shardId));
+      assert.deepEqual(
+        ids(await listShards(client, name, { filter: { Type: 'FROM_TIMESTAMP', Timestamp: t2 }, pageSize: 2 })),
+        [1, 2, 3, 4].map(shardId),
+      );
 
       // DescribeStream lists closed and open shards alike, closed ones with their EndingSequenceNumber.
       const described = (await client.send(new DescribeStreamCommand({ StreamName: name }))).StreamDescription!;
@@ -549,7 +616,8 @@ describe('resharding with an instant UPDATING status', () => {
       const limited = (await client.send(new DescribeStreamCommand({ StreamName: name, Limit: 2 }))).StreamDescription!;
       assert.deepEqual(ids(limited.Shards!), [0, 1].map(shardId));
       assert.equal(limited.HasMoreShards, true);
-      const rest = (await client.send(new DescribeStreamCommand({ StreamName: name, ExclusiveStartShardId: shardId(1) }))).StreamDescription!;
+      const rest = (await client.send(new DescribeStreamCommand({ StreamName: name, ExclusiveStartShardId: shardId(1) })))
+        .StreamDescription!;
       assert.deepEqual(ids(rest.Shards!), [2, 3, 4].map(shardId));
       assert.equal(rest.HasMoreShards, false);
     });
@@ -601,7 +669,9 @@ describe('resharding with a timed UPDATING status', () => {
     assert.equal(during.StreamStatus, 'UPDATING');
     assert.deepEqual(ids(during.Shards!), [0, 1].map(shardId));
     assert.ok(!during.Shards!.some(isClosed));
-    const put = await client.send(new PutRecordCommand({ StreamName: name, Data: Buffer.from('during'), PartitionKey: 'p', ExplicitHashKey: '1' }));
+    const put = await client.send(
+      new PutRecordCommand({ StreamName: name, Data: Buffer.from('during'), PartitionKey: 'p', ExplicitHashKey: '1' }),
+    );
     assert.equal(put.ShardId, shardId(0), 'a record written while UPDATING goes to the shard being split');
     await refusesReshards(name);
 
@@ -612,7 +682,10 @@ describe('resharding with a timed UPDATING status', () => {
     assert.deepEqual(ids(shards), [0, 1, 2, 3].map(shardId));
     assert.ok(BigInt(put.SequenceNumber!) <= BigInt(shards[0]!.SequenceNumberRange!.EndingSequenceNumber!));
     const lineage = await readByLineage(client, name);
-    assert.deepEqual(lineage.records.map((r) => [r.shardId, r.data]), [[shardId(0), 'during']]);
+    assert.deepEqual(
+      lineage.records.map((r) => [r.shardId, r.data]),
+      [[shardId(0), 'during']],
+    );
     assert.equal((await statusOf(name)).OpenShardCount, 3);
   });
 
@@ -664,7 +737,9 @@ describe('resharding against the shard limit', () => {
     const open = await listShards(client, a, { filter: { Type: 'AT_LATEST' } });
     assert.equal(open.length, 6, '3 -> 6 splits each shard once, with no short-lived shard in between');
     await rejects(
-      client.send(new SplitShardCommand({ StreamName: a, ShardToSplit: open[0]!.ShardId!, NewStartingHashKey: (startOf(open[0]!) + 10n).toString() })),
+      client.send(
+        new SplitShardCommand({ StreamName: a, ShardToSplit: open[0]!.ShardId!, NewStartingHashKey: (startOf(open[0]!) + 10n).toString() }),
+      ),
       'LimitExceededException',
       new RegExp(
         `^This request would exceed the shard limit for the account ${ACCOUNT} in us-east-1\\. Current shard count for the account: 6\\. ` +
@@ -692,10 +767,14 @@ describe('resharding against the shard limit', () => {
     );
     // At the limit, merging still works and frees a shard for a split.
     const bOpen = (await listShards(client, b, { filter: { Type: 'AT_LATEST' } })).sort((x, y) => (startOf(x) < startOf(y) ? -1 : 1));
-    await client.send(new MergeShardsCommand({ StreamName: b, ShardToMerge: bOpen[0]!.ShardId!, AdjacentShardToMerge: bOpen[1]!.ShardId! }));
+    await client.send(
+      new MergeShardsCommand({ StreamName: b, ShardToMerge: bOpen[0]!.ShardId!, AdjacentShardToMerge: bOpen[1]!.ShardId! }),
+    );
     await waitForStatus(client, b, 'ACTIVE');
     const aOpen = await listShards(client, a, { filter: { Type: 'AT_LATEST' } });
-    await client.send(new SplitShardCommand({ StreamName: a, ShardToSplit: aOpen[0]!.ShardId!, NewStartingHashKey: (startOf(aOpen[0]!) + 10n).toString() }));
+    await client.send(
+      new SplitShardCommand({ StreamName: a, ShardToSplit: aOpen[0]!.ShardId!, NewStartingHashKey: (startOf(aOpen[0]!) + 10n).toString() }),
+    );
     await waitForStatus(client, a, 'ACTIVE');
   });
 });
@@ -720,7 +799,10 @@ describe('closed shards and retention', () => {
     await waitForStatus(client, name, 'ACTIVE');
     assert.deepEqual(ids(await listShards(client, name)), [0, 1, 2].map(shardId));
     const lineage = await readByLineage(client, name);
-    assert.deepEqual(lineage.records.map((r) => r.data), ['old-0', 'old-1', 'old-2']);
+    assert.deepEqual(
+      lineage.records.map((r) => r.data),
+      ['old-0', 'old-1', 'old-2'],
+    );
     // An hour before the retention ends the closed shard is still there; a minute after, gone.
     await server.clock.advance(23 * HOUR_MS);
     assert.deepEqual(ids(await listShards(client, name)), [0, 1, 2].map(shardId));

@@ -122,7 +122,14 @@ const reshard: fc.Arbitrary<Reshard> = fc.oneof(
 );
 const command: fc.Arbitrary<Command> = fc.oneof(
   { weight: 3, arbitrary: fc.record({ t: fc.constant('put' as const), keys }) },
-  { weight: 1, arbitrary: fc.record({ t: fc.constant('restart' as const), how: fc.constantFrom('term' as const, 'kill' as const), putInFlight: maybeKeys }) },
+  {
+    weight: 1,
+    arbitrary: fc.record({
+      t: fc.constant('restart' as const),
+      how: fc.constantFrom('term' as const, 'kill' as const),
+      putInFlight: maybeKeys,
+    }),
+  },
   { weight: 5, arbitrary: fc.record({ t: fc.constant('reshard' as const), op: reshard, putsDuring: maybeKeys, interrupt }) },
 );
 
@@ -249,7 +256,11 @@ class Run {
     assertLineage(all);
     const latest = await listShards(this.client, STREAM, { filter: { Type: 'AT_LATEST' } });
     assertPartition(latest);
-    assert.deepEqual(latest, all.filter((shard) => !isClosed(shard)), 'AT_LATEST lists exactly the open shards');
+    assert.deepEqual(
+      latest,
+      all.filter((shard) => !isClosed(shard)),
+      'AT_LATEST lists exactly the open shards',
+    );
     return all.map(toModel);
   }
 
@@ -279,16 +290,32 @@ function plan(run: Run, op: Reshard): Planned {
     const width = shard.end - shard.start;
     let key: bigint;
     switch (op.at) {
-      case 'min': key = shard.start + 2n; break;
-      case 'max': key = shard.end - 1n; break;
-      case 'tooLow': key = shard.start + 1n; break;
-      case 'tooHigh': key = shard.end; break;
-      case 'outside': key = shard.end < MAX_HASH_KEY ? shard.end + 1n + (op.key % (MAX_HASH_KEY - shard.end)) : shard.start > 0n ? op.key % shard.start : shard.end; break;
+      case 'min':
+        key = shard.start + 2n;
+        break;
+      case 'max':
+        key = shard.end - 1n;
+        break;
+      case 'tooLow':
+        key = shard.start + 1n;
+        break;
+      case 'tooHigh':
+        key = shard.end;
+        break;
+      case 'outside':
+        key =
+          shard.end < MAX_HASH_KEY
+            ? shard.end + 1n + (op.key % (MAX_HASH_KEY - shard.end))
+            : shard.start > 0n
+              ? op.key % shard.start
+              : shard.end;
+        break;
       case 'closed':
         if (closed.length > 0) shard = closed[op.pick % closed.length]!;
         key = shard.start + 2n + (width > 2n ? op.key % (width - 2n) : 0n);
         break;
-      default: key = width > 2n ? shard.start + 2n + (op.key % (width - 2n)) : shard.start + 2n;
+      default:
+        key = width > 2n ? shard.start + 2n + (op.key % (width - 2n)) : shard.start + 2n;
     }
     const inRange = shard.start + 1n < key && key < shard.end;
     const send = (client: KinesisClient) =>
@@ -350,7 +377,10 @@ function plan(run: Run, op: Reshard): Planned {
         'UpdateShardCount changed the wrong shards',
       );
       assert.deepEqual(
-        after.filter((s) => !s.closed).sort(byStart).map((s) => [s.start, s.end]),
+        after
+          .filter((s) => !s.closed)
+          .sort(byStart)
+          .map((s) => [s.start, s.end]),
         even.map((r) => [r.start, r.end]),
         `UpdateShardCount to ${target} did not end on an even split`,
       );
@@ -435,7 +465,10 @@ async function checkRecords(run: Run): Promise<void> {
     const range = lineage.shards.find((s) => s.ShardId === record.shardId)!.SequenceNumberRange!;
     assert.ok(BigInt(record.sequenceNumber) >= BigInt(range.StartingSequenceNumber!), `${record.data} is before its shard's start`);
     if (range.EndingSequenceNumber !== undefined) {
-      assert.ok(BigInt(record.sequenceNumber) <= BigInt(range.EndingSequenceNumber), `${record.data} is past its shard's EndingSequenceNumber`);
+      assert.ok(
+        BigInt(record.sequenceNumber) <= BigInt(range.EndingSequenceNumber),
+        `${record.data} is past its shard's EndingSequenceNumber`,
+      );
     }
     // Walking parents first keeps the records of one hash key in the order they were written.
     const previous = lastIdByKey.get(written.hashKey);
@@ -476,30 +509,39 @@ describe('resharding, property-based', () => {
     process.stdout.write(`# resharding property totals: ${JSON.stringify(totals)}\n`);
   });
 
-  it('keeps the key space partitioned and every acknowledged record readable once, in order, across restarts', { timeout: 180_000 }, async () => {
-    const split = (at: 'random' | 'min' | 'max', key: bigint): Reshard => ({ t: 'split', pick: 0, at, key });
-    const few: KeySpec[] = [{ kind: 'hot', i: 0 }, { kind: 'random', key: HALF + 12345n }, { kind: 'pk', pk: 'a' }, { kind: 'hot', i: 5 }];
-    await fc.assert(fc.asyncProperty(fc.array(command, { minLength: 3, maxLength: 12 }), runCommands), {
-      numRuns: 12,
-      interruptAfterTimeLimit: 120_000,
-      examples: [
-        // 2 -> 4 -> 3 shards with writes throughout, a crash while UPDATING and a clean stop while UPDATING.
-        [
+  it(
+    'keeps the key space partitioned and every acknowledged record readable once, in order, across restarts',
+    { timeout: 180_000 },
+    async () => {
+      const split = (at: 'random' | 'min' | 'max', key: bigint): Reshard => ({ t: 'split', pick: 0, at, key });
+      const few: KeySpec[] = [
+        { kind: 'hot', i: 0 },
+        { kind: 'random', key: HALF + 12345n },
+        { kind: 'pk', pk: 'a' },
+        { kind: 'hot', i: 5 },
+      ];
+      await fc.assert(fc.asyncProperty(fc.array(command, { minLength: 3, maxLength: 12 }), runCommands), {
+        numRuns: 12,
+        interruptAfterTimeLimit: 120_000,
+        examples: [
+          // 2 -> 4 -> 3 shards with writes throughout, a crash while UPDATING and a clean stop while UPDATING.
           [
-            { t: 'put', keys: few },
-            { t: 'reshard', op: { t: 'scale', frac: 0.99, mode: 'inRange' }, putsDuring: few, interrupt: 'kill' },
-            { t: 'put', keys: few },
-            { t: 'reshard', op: { t: 'scale', frac: 0.2, mode: 'inRange' }, putsDuring: few, interrupt: 'term' },
-            { t: 'put', keys: few },
-            { t: 'reshard', op: split('random', 7n ** 40n), putsDuring: few, interrupt: 'kill' },
-            { t: 'reshard', op: { t: 'merge', pick: 0, mode: 'adjacent' }, putsDuring: [], interrupt: 'none' },
-            { t: 'restart', how: 'kill', putInFlight: few },
-            { t: 'put', keys: few },
+            [
+              { t: 'put', keys: few },
+              { t: 'reshard', op: { t: 'scale', frac: 0.99, mode: 'inRange' }, putsDuring: few, interrupt: 'kill' },
+              { t: 'put', keys: few },
+              { t: 'reshard', op: { t: 'scale', frac: 0.2, mode: 'inRange' }, putsDuring: few, interrupt: 'term' },
+              { t: 'put', keys: few },
+              { t: 'reshard', op: split('random', 7n ** 40n), putsDuring: few, interrupt: 'kill' },
+              { t: 'reshard', op: { t: 'merge', pick: 0, mode: 'adjacent' }, putsDuring: [], interrupt: 'none' },
+              { t: 'restart', how: 'kill', putInFlight: few },
+              { t: 'put', keys: few },
+            ],
           ],
         ],
-      ],
-    });
-    assert.ok(totals.killedWhileUpdating >= 1, 'no run killed the server while the stream was UPDATING');
-    assert.ok(totals.stoppedWhileUpdating >= 1, 'no run stopped the server while the stream was UPDATING');
-  });
+      });
+      assert.ok(totals.killedWhileUpdating >= 1, 'no run killed the server while the stream was UPDATING');
+      assert.ok(totals.stoppedWhileUpdating >= 1, 'no run stopped the server while the stream was UPDATING');
+    },
+  );
 });

@@ -23,7 +23,11 @@ async function checkParts(log: StreamLog, parts: AppendPart[], results: AppendRe
   });
   for (const [shard, want] of byShard) {
     const got = await readAll(log, shard, 0n, 10_000);
-    assert.deepEqual(got.map((r) => ({ cursor: r.cursor, value: text(r) })), want, `shard ${shard}`);
+    assert.deepEqual(
+      got.map((r) => ({ cursor: r.cursor, value: text(r) })),
+      want,
+      `shard ${shard}`,
+    );
   }
 }
 
@@ -92,7 +96,10 @@ describe('stream log: appendMany', () => {
       ],
     );
     const shard1 = await readAll(log, 1, 0n, 10);
-    assert.deepEqual(shard1.map((r) => r.cursor), [results[1]!.firstCursor, results[1]!.firstCursor + 1n]);
+    assert.deepEqual(
+      shard1.map((r) => r.cursor),
+      [results[1]!.firstCursor, results[1]!.firstCursor + 1n],
+    );
     assert.equal(text(shard1[1]!), 'b-small');
   });
 

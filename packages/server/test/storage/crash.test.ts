@@ -37,7 +37,8 @@ function runAndKill(dataDir: string, firstSeq: number, minAcks: number, ms: numb
       for (const line of lines) {
         if (line === 'ready') readyAt = Date.now();
         const match = /^ack (\d+) (\d+) (\d+) (\d+)$/.exec(line);
-        if (match) acks.push({ shard: Number(match[1]), firstCursor: BigInt(match[2]!), count: Number(match[3]), firstSeq: Number(match[4]) });
+        if (match)
+          acks.push({ shard: Number(match[1]), firstCursor: BigInt(match[2]!), count: Number(match[3]), firstSeq: Number(match[4]) });
       }
       if (!killed && readyAt !== undefined && acks.length >= minAcks && Date.now() - readyAt >= ms) {
         killed = true;

@@ -3,7 +3,14 @@
 import { strict as assert } from 'node:assert';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import { CHUNK_HEADER_BYTES, decodeRecords, encodeChunk, recordBytes, recordsFitChunk, verifyChunk } from '../../src/storage/local/chunk.js';
+import {
+  CHUNK_HEADER_BYTES,
+  decodeRecords,
+  encodeChunk,
+  recordBytes,
+  recordsFitChunk,
+  verifyChunk,
+} from '../../src/storage/local/chunk.js';
 import { encodeName } from '../../src/storage/local/files.js';
 import { decodeIndexFile, encodeIndexFile, SegmentIndex } from '../../src/storage/local/shardIndex.js';
 import type { StoredRecord } from '../../src/storage/types.js';
@@ -12,7 +19,10 @@ describe('chunk encoding', () => {
   it('round-trips records and detects any flipped bit', () => {
     fc.assert(
       fc.property(
-        fc.array(fc.record({ key: fc.string({ maxLength: 20, unit: 'binary' }), data: fc.uint8Array({ maxLength: 64 }) }), { minLength: 1, maxLength: 20 }),
+        fc.array(fc.record({ key: fc.string({ maxLength: 20, unit: 'binary' }), data: fc.uint8Array({ maxLength: 64 }) }), {
+          minLength: 1,
+          maxLength: 20,
+        }),
         fc.nat(),
         (records, flip) => {
           const input = records.map((r) => ({ partitionKey: r.key, data: r.data }));
@@ -26,7 +36,10 @@ describe('chunk encoding', () => {
           assert.ok(recordsFitChunk(chunk, 0, parsed));
           const out: StoredRecord[] = [];
           assert.equal(decodeRecords(chunk, 0, parsed, 0, out, { records: 1e9, bytes: 1e12 }), input.length);
-          assert.deepEqual(out.map((r) => [r.partitionKey, Buffer.from(r.data)]), input.map((r) => [r.partitionKey, Buffer.from(r.data)]));
+          assert.deepEqual(
+            out.map((r) => [r.partitionKey, Buffer.from(r.data)]),
+            input.map((r) => [r.partitionKey, Buffer.from(r.data)]),
+          );
           assert.equal(out[0]!.cursor, BigInt(header.position) * 2n ** 20n);
           assert.equal(out[0]!.arrivalMs, header.arrivalMs);
           const bit = flip % (length * 8);

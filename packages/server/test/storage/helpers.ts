@@ -18,7 +18,9 @@ export function removeDir(dir: string): void {
 }
 
 /** Opens a store in a fresh temp dir; warnings are collected instead of printed. */
-export async function openTemp(options: Partial<LocalStorageOptions> = {}): Promise<{ storage: LocalStorage; dataDir: string; warnings: string[] }> {
+export async function openTemp(
+  options: Partial<LocalStorageOptions> = {},
+): Promise<{ storage: LocalStorage; dataDir: string; warnings: string[] }> {
   const dataDir = options.dataDir ?? tempDir();
   const warnings: string[] = [];
   const storage = await openLocalStorage({ fsync: 'never', warn: (m) => warnings.push(m), ...options, dataDir });
@@ -53,11 +55,17 @@ export function streamDir(dataDir: string): string {
 }
 
 export function segmentFiles(dir: string): string[] {
-  return fs.readdirSync(dir).filter((name) => name.endsWith('.log')).sort();
+  return fs
+    .readdirSync(dir)
+    .filter((name) => name.endsWith('.log'))
+    .sort();
 }
 
 export function indexFiles(dir: string): string[] {
-  return fs.readdirSync(dir).filter((name) => name.endsWith('.idx')).sort();
+  return fs
+    .readdirSync(dir)
+    .filter((name) => name.endsWith('.idx'))
+    .sort();
 }
 
 export const text = (r: StoredRecord) => r.data.toString();

@@ -18,10 +18,13 @@ describe('metadata store', () => {
       assert.ok(r2 > r1, 'revisions increase across the store');
       assert.deepEqual(await meta.get('streams/123456789012/us-east-1/b'), { value: { name: 'b', shards: 2 }, revision: r1 });
       const listed = await meta.list<{ name: string }>('streams/123456789012/us-east-1/');
-      assert.deepEqual(listed.map((e) => [e.key, e.value.name]), [
-        ['streams/123456789012/us-east-1/a', 'a'],
-        ['streams/123456789012/us-east-1/b', 'b'],
-      ]);
+      assert.deepEqual(
+        listed.map((e) => [e.key, e.value.name]),
+        [
+          ['streams/123456789012/us-east-1/a', 'a'],
+          ['streams/123456789012/us-east-1/b', 'b'],
+        ],
+      );
       assert.equal((await meta.list('')).length, 4);
       await meta.delete('streams/123456789012/us-east-1/a');
       assert.equal(await meta.get('streams/123456789012/us-east-1/a'), undefined);
@@ -37,7 +40,10 @@ describe('metadata store', () => {
     const meta = storage.metadata;
     try {
       const created = await meta.put('k', 1, 0);
-      await assert.rejects(meta.put('k', 2, 0), (e: unknown) => e instanceof RevisionMismatchError && e.expected === 0 && e.actual === created);
+      await assert.rejects(
+        meta.put('k', 2, 0),
+        (e: unknown) => e instanceof RevisionMismatchError && e.expected === 0 && e.actual === created,
+      );
       await assert.rejects(meta.put('k', 2, created + 1), RevisionMismatchError);
       await assert.rejects(meta.put('other', 2, 5), (e: unknown) => e instanceof RevisionMismatchError && e.actual === 0);
       const updated = await meta.put('k', 2, created);
@@ -61,7 +67,9 @@ describe('metadata store', () => {
       const base = await storage.metadata.put('counter', 0);
       const attempts = await Promise.allSettled(Array.from({ length: 10 }, (_, i) => storage.metadata.put('counter', i + 1, base)));
       assert.equal(attempts.filter((a) => a.status === 'fulfilled').length, 1);
-      assert.ok(attempts.filter((a) => a.status === 'rejected').every((a) => (a as PromiseRejectedResult).reason instanceof RevisionMismatchError));
+      assert.ok(
+        attempts.filter((a) => a.status === 'rejected').every((a) => (a as PromiseRejectedResult).reason instanceof RevisionMismatchError),
+      );
     } finally {
       await storage.close();
       removeDir(dataDir);
@@ -81,14 +89,17 @@ describe('metadata store', () => {
     assert.deepEqual((await storage.metadata.get(odd))!.value, { nested: { list: [1, 2, 3] } });
     await storage.close();
     const files = fs.readdirSync(path.join(dataDir, 'meta'));
-    assert.ok(files.every((name) => name.length <= 210 && !name.includes('/')), files.join(' '));
+    assert.ok(
+      files.every((name) => name.length <= 210 && !name.includes('/')),
+      files.join(' '),
+    );
     const reopened = await openTemp({ dataDir, fsync: 'always' });
     try {
       assert.deepEqual((await reopened.storage.metadata.get(odd))!.value, { nested: { list: [1, 2, 3] } });
       assert.equal((await reopened.storage.metadata.get(long))!.value, 'long key');
       assert.equal(await reopened.storage.metadata.get('gone'), undefined);
       assert.ok((await reopened.storage.metadata.put('gone', false, 0)) > last + 1, 'the delete revision is remembered');
-      assert.equal((await reopened.storage.metadata.get('Streams/über/../a b%2F/🚀🚀🚀')), undefined, 'keys are case-sensitive');
+      assert.equal(await reopened.storage.metadata.get('Streams/über/../a b%2F/🚀🚀🚀'), undefined, 'keys are case-sensitive');
     } finally {
       await reopened.storage.close();
       removeDir(dataDir);

@@ -87,7 +87,11 @@ describe('stream log properties', () => {
               parts.forEach(({ shard, records }, p) => {
                 const list = expected.get(shard) ?? [];
                 records.forEach((r, i) =>
-                  list.push({ cursor: results[p]!.firstCursor + BigInt(i), partitionKey: r.partitionKey, data: Buffer.from(r.data).toString('latin1') }),
+                  list.push({
+                    cursor: results[p]!.firstCursor + BigInt(i),
+                    partitionKey: r.partitionKey,
+                    data: Buffer.from(r.data).toString('latin1'),
+                  }),
                 );
                 expected.set(shard, list);
               });

@@ -49,8 +49,14 @@ describe('recovery', () => {
       const { storage, log, shards, warnings } = await reopenAndRead(dataDir);
       try {
         const survivors = lostLast ? values.slice(0, -1) : values;
-        assert.deepEqual(shards[0]!.map(text), survivors.filter((_, i) => i % 2 === 0));
-        assert.deepEqual(shards[1]!.map(text), survivors.filter((_, i) => i % 2 === 1));
+        assert.deepEqual(
+          shards[0]!.map(text),
+          survivors.filter((_, i) => i % 2 === 0),
+        );
+        assert.deepEqual(
+          shards[1]!.map(text),
+          survivors.filter((_, i) => i % 2 === 1),
+        );
         assert.equal(warnings.length, 1);
         assert.match(warnings[0]!, /truncating/);
         assert.ok(fs.statSync(file).size < size + (lostLast ? 0 : 1), 'the file was truncated');
@@ -58,7 +64,9 @@ describe('recovery', () => {
         const next = await log.append(1, [record('k', 'after recovery')]);
         const last = shards[1]!.at(-1)!;
         assert.ok(next.firstCursor > last.cursor);
-        assert.deepEqual((await log.read(1, last.cursor + 1n, { maxRecords: 10, maxBytes: 1e6, notBeforeMs: 0 })).records.map(text), ['after recovery']);
+        assert.deepEqual((await log.read(1, last.cursor + 1n, { maxRecords: 10, maxBytes: 1e6, notBeforeMs: 0 })).records.map(text), [
+          'after recovery',
+        ]);
       } finally {
         await storage.close();
         removeDir(dataDir);
@@ -96,8 +104,14 @@ describe('recovery', () => {
       if (damage === 'stale') fs.writeFileSync(victim, original.subarray(0, original.length - 24));
       const { storage, shards, warnings } = await reopenAndRead(dataDir, 2048);
       try {
-        assert.deepEqual(shards[0]!.map(text), values.filter((_, i) => i % 2 === 0));
-        assert.deepEqual(shards[1]!.map(text), values.filter((_, i) => i % 2 === 1));
+        assert.deepEqual(
+          shards[0]!.map(text),
+          values.filter((_, i) => i % 2 === 0),
+        );
+        assert.deepEqual(
+          shards[1]!.map(text),
+          values.filter((_, i) => i % 2 === 1),
+        );
         assert.equal(warnings.length, 1, warnings.join('\n'));
         assert.match(warnings[0]!, /rebuilding index/);
         assert.deepEqual(fs.readFileSync(victim), original, 'the rebuilt index is byte for byte the original');
@@ -136,7 +150,10 @@ describe('recovery', () => {
     const { storage, shards } = await reopenAndRead(dataDir);
     assert.equal(shards[0]!.length + shards[1]!.length, 4);
     assert.deepEqual(indexFiles(dir), []);
-    assert.deepEqual(fs.readdirSync(dir).filter((n) => n.includes('~tmp')), []);
+    assert.deepEqual(
+      fs.readdirSync(dir).filter((n) => n.includes('~tmp')),
+      [],
+    );
     await storage.close();
     removeDir(dataDir);
   });

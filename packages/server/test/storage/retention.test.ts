@@ -30,7 +30,10 @@ describe('retention', () => {
 
       const notBefore = T0 + 6 * HOUR;
       const live = await readAll(log, 0, 0n, 100, notBefore);
-      assert.deepEqual(live.map((r) => text(r).slice(0, 3).replace(/\.+$/, '')), ['h6', 'h7', 'h8', 'h9']);
+      assert.deepEqual(
+        live.map((r) => text(r).slice(0, 3).replace(/\.+$/, '')),
+        ['h6', 'h7', 'h8', 'h9'],
+      );
       assert.ok(live.every((r) => r.arrivalMs >= notBefore));
 
       // A read from an expired cursor continues at the first live record.
@@ -48,7 +51,10 @@ describe('retention', () => {
       // Nothing unexpired was lost, even read without any expiry.
       const remaining = await readAll(log, 0, 0n, 100, 0);
       assert.ok(remaining.length >= 4 && remaining.length < 10);
-      assert.deepEqual(remaining.slice(-4).map((r) => text(r).slice(0, 2)), ['h6', 'h7', 'h8', 'h9']);
+      assert.deepEqual(
+        remaining.slice(-4).map((r) => text(r).slice(0, 2)),
+        ['h6', 'h7', 'h8', 'h9'],
+      );
       assert.equal(log.lastArrivalMs(0), T0 + 9 * HOUR);
     } finally {
       await storage.close();
@@ -73,7 +79,10 @@ describe('retention', () => {
       assert.equal(await log.cursorAtTime(0, T0 + 100 * HOUR), log.tipCursor(0));
       const shard1 = await log.cursorAtTime(1, T0 + 3 * HOUR);
       const fromThere = await log.read(1, shard1, BIG_LIMITS);
-      assert.deepEqual(fromThere.records.map((r) => text(r).slice(0, 2)), ['x4', 'x6']);
+      assert.deepEqual(
+        fromThere.records.map((r) => text(r).slice(0, 2)),
+        ['x4', 'x6'],
+      );
       assert.equal(await log.cursorAtTime(7, T0), log.tipCursor(7), 'a shard with no records: the tip');
     } finally {
       await storage.close();
@@ -124,7 +133,10 @@ describe('retention', () => {
       }
       await Promise.all(work);
       const live = await readAll(log, 0, 0n, 7, notBefore);
-      assert.deepEqual(live.map((r) => text(r).replace(/\.+$/, '')), values.slice(20));
+      assert.deepEqual(
+        live.map((r) => text(r).replace(/\.+$/, '')),
+        values.slice(20),
+      );
     } finally {
       await storage.close();
       removeDir(dataDir);

@@ -26,11 +26,14 @@ describe('stream log: append and read', () => {
     const result = await log.append(0, [record('a', 'one'), record('b', 'two'), record('c', '')]);
     assert.equal(result.arrivalMs, clock);
     const read = await log.read(0, 0n, BIG_LIMITS);
-    assert.deepEqual(read.records.map((r) => [r.partitionKey, text(r), r.cursor, r.arrivalMs]), [
-      ['a', 'one', result.firstCursor, clock],
-      ['b', 'two', result.firstCursor + 1n, clock],
-      ['c', '', result.firstCursor + 2n, clock],
-    ]);
+    assert.deepEqual(
+      read.records.map((r) => [r.partitionKey, text(r), r.cursor, r.arrivalMs]),
+      [
+        ['a', 'one', result.firstCursor, clock],
+        ['b', 'two', result.firstCursor + 1n, clock],
+        ['c', '', result.firstCursor + 2n, clock],
+      ],
+    );
     assert.equal(read.atTip, true);
     assert.equal(read.nextCursor, result.firstCursor + 3n);
     assert.ok(Buffer.isBuffer(read.records[0]!.data));
@@ -78,11 +81,14 @@ describe('stream log: append and read', () => {
     assert.equal(results[2]!.firstCursor, results[0]!.firstCursor + 2n, 'same shard, same flush: one chunk');
     assert.ok(new Set(results.map((r) => r.arrivalMs)).size === 1, 'one flush, one arrival time');
     const records = (await log.read(1, 0n, BIG_LIMITS)).records;
-    assert.deepEqual(records.map((r) => [text(r), r.cursor]), [
-      ['a1', results[0]!.firstCursor],
-      ['a2', results[0]!.firstCursor + 1n],
-      ['c1', results[2]!.firstCursor],
-    ]);
+    assert.deepEqual(
+      records.map((r) => [text(r), r.cursor]),
+      [
+        ['a1', results[0]!.firstCursor],
+        ['a2', results[0]!.firstCursor + 1n],
+        ['c1', results[2]!.firstCursor],
+      ],
+    );
   });
 
   it('honours maxRecords and maxBytes, and always returns at least one record', async () => {
@@ -98,7 +104,10 @@ describe('stream log: append and read', () => {
     const oversized = await log.read(0, 0n, { maxRecords: 100, maxBytes: 1, notBeforeMs: 0 });
     assert.equal(oversized.records.length, 1, 'a record bigger than maxBytes still comes back alone');
     const all = await readAll(log, 0, 0n, 3);
-    assert.deepEqual(all.map(text), Array.from({ length: 10 }, (_, i) => 'x'.repeat(100) + i));
+    assert.deepEqual(
+      all.map(text),
+      Array.from({ length: 10 }, (_, i) => 'x'.repeat(100) + i),
+    );
   });
 
   it('reads AFTER a cursor with cursor + 1n, and AT a cursor with the cursor itself', async () => {
@@ -223,7 +232,12 @@ describe('record store', () => {
       const log2 = await reopened.storage.records.open('s');
       for (const shard of [0, 1, 2]) {
         const got = (await readAll(log2, shard)).map(text);
-        assert.deepEqual(got, Array.from({ length: 50 }, (_, i) => i).filter((i) => i % 3 === shard).map((i) => `v${i}`));
+        assert.deepEqual(
+          got,
+          Array.from({ length: 50 }, (_, i) => i)
+            .filter((i) => i % 3 === shard)
+            .map((i) => `v${i}`),
+        );
       }
     } finally {
       await reopened.storage.close();

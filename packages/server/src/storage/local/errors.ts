@@ -3,7 +3,10 @@ export { StorageOverloadedError } from '../types.js';
 
 /** A checksum or structure check failed: the bytes on disk are not what Freshet wrote. */
 export class StorageCorruptionError extends Error {
-  constructor(readonly file: string, message: string) {
+  constructor(
+    readonly file: string,
+    message: string,
+  ) {
     super(`corrupt storage file ${file}: ${message}`);
     this.name = 'StorageCorruptionError';
   }

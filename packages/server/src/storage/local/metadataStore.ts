@@ -50,7 +50,10 @@ export class LocalMetadataStore implements MetadataStore {
   private highWater = 0;
   private closed = false;
 
-  private constructor(private readonly dir: string, private readonly sync: boolean) {}
+  private constructor(
+    private readonly dir: string,
+    private readonly sync: boolean,
+  ) {}
 
   static async open(dir: string, sync: boolean): Promise<LocalMetadataStore> {
     await ensureDir(dir, sync);

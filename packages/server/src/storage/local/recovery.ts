@@ -9,14 +9,7 @@ import * as path from 'node:path';
 import { assert, StorageCorruptionError } from './errors.js';
 import { ensureDir, fsyncDir, readFully, TEMP_SUFFIX, writeFileAtomic } from './files.js';
 import { indexFileName, INDEX_SUFFIX, parseBase, scanSegment, Segment, SEGMENT_SUFFIX, segmentFileName } from './segment.js';
-import {
-  decodeDirectory,
-  encodeIndexFile,
-  INDEX_HEADER_BYTES,
-  parseIndexHeader,
-  type SegmentIndex,
-  ShardDirectory,
-} from './shardIndex.js';
+import { decodeDirectory, encodeIndexFile, INDEX_HEADER_BYTES, parseIndexHeader, type SegmentIndex, ShardDirectory } from './shardIndex.js';
 
 export interface RecoveredLog {
   /** In position order; the last one is active and holds its index and write handle. */
@@ -130,8 +123,10 @@ export async function rebuildSealedIndex(
   try {
     const scan = await scanSegment(handle, segment.base, segment.size, minArrivalMs);
     if (scan.problem) {
-      warn(`sealed segment ${segment.logPath} is corrupt at byte ${scan.validBytes} (${scan.problem}); ` +
-        `its records after that point are not readable`);
+      warn(
+        `sealed segment ${segment.logPath} is corrupt at byte ${scan.validBytes} (${scan.problem}); ` +
+          `its records after that point are not readable`,
+      );
     }
     index = scan.index;
   } finally {

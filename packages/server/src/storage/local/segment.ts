@@ -54,7 +54,12 @@ export class Segment {
   private refs = 0;
   private closeRequested = false;
 
-  constructor(dir: string, readonly base: number, end: number, sealed: boolean) {
+  constructor(
+    dir: string,
+    readonly base: number,
+    end: number,
+    sealed: boolean,
+  ) {
     assert(end >= base, 'segment end at or after its base');
     this.logPath = path.join(dir, segmentFileName(base));
     this.indexPath = path.join(dir, indexFileName(base));
@@ -134,12 +139,7 @@ export interface ScanResult {
  * structure, arrival order), and indexes the valid ones. Stops at the first invalid chunk.
  * minArrivalMs is the newest arrival of earlier segments: times never go backwards in a log.
  */
-export async function scanSegment(
-  handle: fs.FileHandle,
-  base: number,
-  fileBytes: number,
-  minArrivalMs: number,
-): Promise<ScanResult> {
+export async function scanSegment(handle: fs.FileHandle, base: number, fileBytes: number, minArrivalMs: number): Promise<ScanResult> {
   const index = new SegmentIndex();
   let block = Buffer.allocUnsafe(Math.min(SCAN_BLOCK_BYTES, Math.max(fileBytes, CHUNK_HEADER_BYTES)));
   let blockStart = 0;

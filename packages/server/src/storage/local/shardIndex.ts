@@ -207,7 +207,6 @@ export class ShardDirectory {
     }
     return low < this.shards.length && this.shards[low] === shard ? low : -1;
   }
-
 }
 
 export function encodeIndexFile(base: number, end: number, index: SegmentIndex): Buffer {

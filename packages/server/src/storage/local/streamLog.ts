@@ -153,7 +153,11 @@ export class LocalStreamLog implements StreamLog {
   private closing = false;
   private closed: Promise<void> | undefined;
 
-  private constructor(private readonly config: StreamLogConfig, segments: Segment[], writeHandle: fs.FileHandle) {
+  private constructor(
+    private readonly config: StreamLogConfig,
+    segments: Segment[],
+    writeHandle: fs.FileHandle,
+  ) {
     this.segments = segments;
     this.active = segments[segments.length - 1]!;
     this.writeHandle = writeHandle;

@@ -5,8 +5,12 @@
  * general one whenever it is unsure, so answers do not depend on which path ran.
  */
 import {
-  compileAwsJson, decodeInput as decodeAwsJsonInput, encodeOutput as encodeAwsJsonOutput, serializationError,
-  validateInput, type WireFormat,
+  compileAwsJson,
+  decodeInput as decodeAwsJsonInput,
+  encodeOutput as encodeAwsJsonOutput,
+  serializationError,
+  validateInput,
+  type WireFormat,
 } from '@freshet/aws';
 import type { BufferPool } from '../../../util/bufferPool.js';
 import { KINESIS_MODEL } from '../model.js';
@@ -40,7 +44,8 @@ export function encodeOutput<Op extends OperationName>(
   pool?: BufferPool,
 ): Buffer {
   if (format === 'json' && output !== undefined && output !== null) {
-    if (op === 'GetRecords') return writeGetRecordsJson(output as OperationShapes['GetRecords']['output'], pool && ((size) => pool.take(size)));
+    if (op === 'GetRecords')
+      return writeGetRecordsJson(output as OperationShapes['GetRecords']['output'], pool && ((size) => pool.take(size)));
     if (op === 'PutRecords') return Buffer.from(writePutRecordsJson(output as OperationShapes['PutRecords']['output']), 'utf8');
   }
   return encodeAwsJsonOutput(KINESIS_MODEL, op, format, output);

@@ -96,7 +96,10 @@ export class OffThreadDecoder {
   private workers: DecodeWorker[] = [];
 
   /** `threads` workers (0: everything in line); `onWorkerLost` hears of a worker that died. */
-  constructor(threads: number, private readonly onWorkerLost: (error: unknown) => void = () => {}) {
+  constructor(
+    threads: number,
+    private readonly onWorkerLost: (error: unknown) => void = () => {},
+  ) {
     for (let i = 0; i < threads; i++) this.workers.push(new DecodeWorker((worker, error) => this.lost(worker, error)));
   }
 

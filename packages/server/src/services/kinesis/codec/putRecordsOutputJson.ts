@@ -21,7 +21,12 @@ export function writePutRecordsJson(output: PutRecordsOutput): string {
     const entry = entries[i]!;
     if (i > 0) out += ',';
     // Sequence numbers and shard ids are this server's own: digits, and `shardId-` and digits.
-    if (entry.ErrorCode === undefined && entry.ErrorMessage === undefined && entry.SequenceNumber !== undefined && entry.ShardId !== undefined) {
+    if (
+      entry.ErrorCode === undefined &&
+      entry.ErrorMessage === undefined &&
+      entry.SequenceNumber !== undefined &&
+      entry.ShardId !== undefined
+    ) {
       out += '{"SequenceNumber":"' + entry.SequenceNumber + '","ShardId":"' + entry.ShardId + '"}';
     } else {
       out += writeEntry(entry);

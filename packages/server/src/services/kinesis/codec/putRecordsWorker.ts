@@ -95,8 +95,9 @@ export const DECODE_WORKER_DATA = 'freshet-put-records-decoder';
 
 // Only a decode worker listens: Freshet embedded in someone's worker thread imports this module
 // too (for fromTransferable), and must not take that thread's messages.
-if (workerData === DECODE_WORKER_DATA) parentPort?.on('message', ({ id, body }: DecodeRequest) => {
-  const decoded = decode(body);
-  const reply: DecodeReply = { id, decoded };
-  parentPort!.postMessage(reply, decoded ? [decoded.arena] : []);
-});
+if (workerData === DECODE_WORKER_DATA)
+  parentPort?.on('message', ({ id, body }: DecodeRequest) => {
+    const decoded = decode(body);
+    const reply: DecodeReply = { id, decoded };
+    parentPort!.postMessage(reply, decoded ? [decoded.arena] : []);
+  });

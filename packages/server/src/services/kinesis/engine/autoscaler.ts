@@ -130,9 +130,7 @@ export class Autoscaler {
     const { state } = live;
     const sinceSplit = this.options.clock.now() - (this.lastSplitMs.get(state.id) ?? state.createdMs);
     if (sinceSplit < this.options.autoscaleCooldownMs) return;
-    const open = state.shards
-      .filter(isOpen)
-      .sort((a, b) => (BigInt(a.startingHashKey) < BigInt(b.startingHashKey) ? -1 : 1));
+    const open = state.shards.filter(isOpen).sort((a, b) => (BigInt(a.startingHashKey) < BigInt(b.startingHashKey) ? -1 : 1));
     if (open.length <= LIMITS.onDemandInitialShards) return;
     let best: [ShardState, ShardState] | undefined;
     let bestLoad = COLD_FRACTION;

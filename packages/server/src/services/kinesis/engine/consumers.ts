@@ -9,14 +9,7 @@
  * until its consumer is gone; the consumer ARN is the stream ARN + `/consumer/<name>:<creation
  * time in epoch seconds>`, so a consumer registered again under the same name has another ARN.
  */
-import {
-  expiredNextToken,
-  invalidArgument,
-  limitExceeded,
-  resourceInUse,
-  resourceNotFound,
-  type KinesisError,
-} from '../errors.js';
+import { expiredNextToken, invalidArgument, limitExceeded, resourceInUse, resourceNotFound, type KinesisError } from '../errors.js';
 import type * as Shapes from '../shapes.generated.js';
 import type { LiveStream, StreamCatalog } from './catalog.js';
 import { addressOf, streamNotFound, type RequestContext } from './context.js';
@@ -121,9 +114,7 @@ export class ConsumerRegistry {
       }
       const consumers = this.prune(draft, now);
       if (consumers.some((existing) => existing.name === input.ConsumerName)) {
-        throw resourceInUse(
-          `Consumer ${input.ConsumerName} under stream ${draft.name} already exists for account ${draft.account}.`,
-        );
+        throw resourceInUse(`Consumer ${input.ConsumerName} under stream ${draft.name} already exists for account ${draft.account}.`);
       }
       if (consumers.length >= CONSUMER_LIMITS.perStream) {
         throw limitExceeded(

@@ -3,13 +3,7 @@
  * Every method takes the request context and the operation's typed input and returns its output.
  */
 import { randomBytes } from 'node:crypto';
-import {
-  expiredNextToken,
-  invalidArgument,
-  limitExceeded,
-  resourceInUse,
-  resourceNotFound,
-} from '../errors.js';
+import { expiredNextToken, invalidArgument, limitExceeded, resourceInUse, resourceNotFound } from '../errors.js';
 import type * as Shapes from '../shapes.generated.js';
 import type { MetadataStore } from '../../../storage/types.js';
 import type { LiveStream, StreamCatalog } from './catalog.js';
@@ -180,9 +174,7 @@ export class ControlPlane {
         StreamModeDetails: { StreamMode: state.mode },
         StreamCreationTimestamp: new Date(state.createdMs),
       })),
-      ...(hasMore && last
-        ? { NextToken: this.issuePageToken(`${ctx.account}/${ctx.region}`, last.state.name) }
-        : {}),
+      ...(hasMore && last ? { NextToken: this.issuePageToken(`${ctx.account}/${ctx.region}`, last.state.name) } : {}),
     };
   }
 
@@ -376,10 +368,7 @@ export class ControlPlane {
     return { MinimumThroughputBillingCommitment: this.commitmentOutput(settings) };
   }
 
-  async updateAccountSettings(
-    ctx: RequestContext,
-    input: Shapes.UpdateAccountSettingsInput,
-  ): Promise<Shapes.UpdateAccountSettingsOutput> {
+  async updateAccountSettings(ctx: RequestContext, input: Shapes.UpdateAccountSettingsInput): Promise<Shapes.UpdateAccountSettingsOutput> {
     const key = this.settingsKey(ctx);
     const current = await this.metadata.get<AccountSettings>(key);
     const now = this.options.clock.now();
@@ -390,7 +379,7 @@ export class ControlPlane {
     const settings: AccountSettings = {
       minimumThroughputBillingCommitment:
         status === 'ENABLED'
-          ? { status, startedMs: committed ? previous.startedMs ?? now : now }
+          ? { status, startedMs: committed ? (previous.startedMs ?? now) : now }
           : committed && now < earliestEndMs
             ? // Ending a commitment inside its minimum window: it stays on until its earliest allowed end.
               { status: 'ENABLED_UNTIL_EARLIEST_ALLOWED_END', startedMs: previous.startedMs, endedMs: earliestEndMs }
@@ -420,9 +409,7 @@ export class ControlPlane {
   }
 
   notActive(state: StreamState): Error {
-    return resourceInUse(
-      `Stream ${state.name} under account ${state.account} not ACTIVE, instead in state ${state.status}`,
-    );
+    return resourceInUse(`Stream ${state.name} under account ${state.account} not ACTIVE, instead in state ${state.status}`);
   }
 
   private alreadyExists(name: string, account: string): Error {
@@ -543,8 +530,7 @@ export class ControlPlane {
   private filterShards(state: StreamState, filter: ShardFilter): ShardState[] {
     const horizonMs = this.trimHorizonMs(state);
     const live = state.shards.filter((shard) => !this.isExpired(shard, horizonMs));
-    const openAt = (ms: number) => (shard: ShardState) =>
-      shard.createdMs <= ms && (shard.closedMs === undefined || shard.closedMs >= ms);
+    const openAt = (ms: number) => (shard: ShardState) => shard.createdMs <= ms && (shard.closedMs === undefined || shard.closedMs >= ms);
     switch (filter.type) {
       case 'AT_LATEST':
         return live.filter(isOpen);
@@ -561,10 +547,7 @@ export class ControlPlane {
     }
   }
 
-  private resumeShardListing(
-    ctx: RequestContext,
-    token: string,
-  ): { live: LiveStream; after: string; filter: ShardFilter } {
+  private resumeShardListing(ctx: RequestContext, token: string): { live: LiveStream; after: string; filter: ShardFilter } {
     const page = this.openPageToken(token);
     const extra = page.extra ?? {};
     const address = addressOf(ctx, {

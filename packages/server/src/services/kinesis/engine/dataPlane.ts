@@ -89,9 +89,7 @@ export class DataPlane {
     const live = this.catalog.get(address);
     const shardIndex = shardIndexOf(input.ShardId);
     if (shardIndex === undefined) {
-      throw resourceNotFound(
-        `Could not find shard ${input.ShardId} in stream ${address.name} under account ${address.account}.`,
-      );
+      throw resourceNotFound(`Could not find shard ${input.ShardId} in stream ${address.name} under account ${address.account}.`);
     }
     const shardId = shardIdOf(shardIndex);
     const shard = live && live.state.status !== 'CREATING' ? live.state.shards[shardIndex] : undefined;
@@ -133,15 +131,27 @@ export class DataPlane {
       notBeforeMs: this.control.trimHorizonMs(state),
     });
     if (this.limits.enabled) {
-      this.limits.chargeRead(state, shard.index, read.records.reduce((n, r) => n + r.data.length + r.partitionKey.length, 0));
+      this.limits.chargeRead(
+        state,
+        shard.index,
+        read.records.reduce((n, r) => n + r.data.length + r.partitionKey.length, 0),
+      );
     }
     const encrypted = state.encryption.type === 'KMS';
-    const sequenceNumbers = encodeSequenceNumbers(shard.index, read.records.map((record) => record.cursor));
+    const sequenceNumbers = encodeSequenceNumbers(
+      shard.index,
+      read.records.map((record) => record.cursor),
+    );
     // Records of one chunk share their arrival time, and so one Date (no writer changes it).
     let arrival = new Date(Number.NaN);
     const records = read.records.map((record, i) => {
       if (arrival.getTime() !== record.arrivalMs) arrival = new Date(record.arrivalMs);
-      const out: Shapes.Record = { SequenceNumber: sequenceNumbers[i]!, ApproximateArrivalTimestamp: arrival, Data: record.data, PartitionKey: record.partitionKey };
+      const out: Shapes.Record = {
+        SequenceNumber: sequenceNumbers[i]!,
+        ApproximateArrivalTimestamp: arrival,
+        Data: record.data,
+        PartitionKey: record.partitionKey,
+      };
       if (encrypted) out.EncryptionType = 'KMS';
       return out;
     });
@@ -282,8 +292,7 @@ export class DataPlane {
     const value = BigInt(explicitHashKey);
     if (value > MAX_HASH_KEY) {
       throw invalidArgument(
-        'Invalid ExplicitHashKey. ExplicitHashKey must be in the range: [0, 2^128-1]. ' +
-          `Specified value was ${explicitHashKey}`,
+        'Invalid ExplicitHashKey. ExplicitHashKey must be in the range: [0, 2^128-1]. ' + `Specified value was ${explicitHashKey}`,
       );
     }
     return hashKeyToBuffer(value);
@@ -364,9 +373,7 @@ export class DataPlane {
       .filter((shard) => shard.parentIndex === parent.index || shard.adjacentParentIndex === parent.index)
       .map((shard) => ({
         ShardId: shardIdOf(shard.index),
-        ParentShards: [shard.parentIndex, shard.adjacentParentIndex]
-          .filter((index): index is number => index !== undefined)
-          .map(shardIdOf),
+        ParentShards: [shard.parentIndex, shard.adjacentParentIndex].filter((index): index is number => index !== undefined).map(shardIdOf),
         HashKeyRange: { StartingHashKey: shard.startingHashKey, EndingHashKey: shard.endingHashKey },
       }));
   }

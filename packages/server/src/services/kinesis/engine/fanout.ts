@@ -190,9 +190,7 @@ export class FanOut {
     const now = this.options.clock.now();
     const consumer = consumerByArn(state, subscription.consumerArn, now);
     if (!consumer || consumer.createdMs !== subscription.consumer.createdMs) {
-      return resourceNotFound(
-        `Consumer ${subscription.consumer.name} under stream ${state.name} and account ${state.account} not found.`,
-      );
+      return resourceNotFound(`Consumer ${subscription.consumer.name} under stream ${state.name} and account ${state.account} not found.`);
     }
     if (consumerStatusOf(consumer, now) !== 'ACTIVE') return consumerNotActive(state, consumer);
     return undefined;
@@ -375,11 +373,7 @@ export class Subscription {
     else if (ending.kind === 'end') sink.end();
   }
 
-  private eventOf(
-    read: ReadResult,
-    records: Shapes.Record[],
-    finished: boolean,
-  ): Shapes.SubscribeToShardEvent | undefined {
+  private eventOf(read: ReadResult, records: Shapes.Record[], finished: boolean): Shapes.SubscribeToShardEvent | undefined {
     const last = read.records[read.records.length - 1];
     const millisBehindLatest = read.atTip || !last ? 0 : Math.max(0, this.fanout.options.clock.now() - last.arrivalMs);
     if (finished) {

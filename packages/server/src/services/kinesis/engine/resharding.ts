@@ -76,9 +76,7 @@ export class Resharding {
       const open = draft.shards.filter(isOpen).length;
       const detail = `Current open shard count: ${open}, Target shard count: ${target}`;
       if (target > this.options.shardLimit) {
-        throw limitExceeded(
-          `Target shard count or number of open shards cannot be greater than ${this.options.shardLimit}. ${detail}`,
-        );
+        throw limitExceeded(`Target shard count or number of open shards cannot be greater than ${this.options.shardLimit}. ${detail}`);
       }
       if (target > open * 2) {
         throw limitExceeded(`UpdateShardCount cannot scale up over double your current open shard count. ${detail}`);

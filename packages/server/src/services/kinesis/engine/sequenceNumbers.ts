@@ -35,7 +35,8 @@ export function encodeSequenceRun(shardIndex: number, firstCursor: bigint, count
   const low = Number(firstCursor % BigInt(LOW_LIMIT));
   const out = new Array<string>(count);
   for (let i = 0; i < count; i++) {
-    out[i] = low + i < LOW_LIMIT ? head + String(low + i).padStart(LOW_DIGITS, '0') : encodeSequenceNumber(shardIndex, firstCursor + BigInt(i));
+    out[i] =
+      low + i < LOW_LIMIT ? head + String(low + i).padStart(LOW_DIGITS, '0') : encodeSequenceNumber(shardIndex, firstCursor + BigInt(i));
   }
   return out;
 }
@@ -46,7 +47,7 @@ export function encodeSequenceRun(shardIndex: number, firstCursor: bigint, count
  */
 export function encodeSequenceNumbers(shardIndex: number, cursors: readonly bigint[]): string[] {
   const out: string[] = [];
-  for (let start = 0; start < cursors.length; ) {
+  for (let start = 0; start < cursors.length;) {
     let end = start + 1;
     while (end < cursors.length && cursors[end] === cursors[end - 1]! + 1n) end++;
     for (const sequence of encodeSequenceRun(shardIndex, cursors[start]!, end - start)) out.push(sequence);

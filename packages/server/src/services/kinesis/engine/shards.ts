@@ -57,9 +57,7 @@ export class RoutingTable {
   private readonly shards: ShardState[];
 
   constructor(allShards: readonly ShardState[]) {
-    this.shards = allShards
-      .filter(isOpen)
-      .sort((a, b) => (BigInt(a.startingHashKey) < BigInt(b.startingHashKey) ? -1 : 1));
+    this.shards = allShards.filter(isOpen).sort((a, b) => (BigInt(a.startingHashKey) < BigInt(b.startingHashKey) ? -1 : 1));
     this.starts = this.shards.map((shard) => hashKeyToBuffer(BigInt(shard.startingHashKey)));
     this.startTops = this.starts.map(topBits);
   }

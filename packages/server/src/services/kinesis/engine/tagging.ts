@@ -59,7 +59,11 @@ export class ResourceTagging {
   listTagsForResource(ctx: RequestContext, input: Shapes.ListTagsForResourceInput): Shapes.ListTagsForResourceOutput {
     const { state } = this.resource(ctx, input.ResourceARN);
     const tags = isConsumerArn(input.ResourceARN) ? this.consumerIn(state, input.ResourceARN).tags : state.tags;
-    return { Tags: Object.keys(tags).sort().map((Key) => ({ Key, Value: tags[Key] ?? '' })) };
+    return {
+      Tags: Object.keys(tags)
+        .sort()
+        .map((Key) => ({ Key, Value: tags[Key] ?? '' })),
+    };
   }
 
   async putResourcePolicy(ctx: RequestContext, input: Shapes.PutResourcePolicyInput): Promise<void> {

@@ -142,7 +142,8 @@ export class ThroughputLimits {
   admitCall(operation: OperationName, ctx: RequestContext, streamName: string | undefined): void {
     const rate = this.enabled ? CONTROL_RATES[operation] : undefined;
     if (!rate) return;
-    const scope = rate.perStream && streamName !== undefined ? `${ctx.account}/${ctx.region}/${streamName}` : `${ctx.account}/${ctx.region}`;
+    const scope =
+      rate.perStream && streamName !== undefined ? `${ctx.account}/${ctx.region}/${streamName}` : `${ctx.account}/${ctx.region}`;
     const key = `${operation} ${scope}`;
     let bucket = this.calls.get(key);
     if (!bucket) this.calls.set(key, (bucket = new TokenBucket(rate.perSecond, this.clock.now())));
