@@ -19,7 +19,7 @@ import { readBody } from './body.js';
 import { handleCors } from './cors.js';
 import { serveEventStream } from './eventStreamResponse.js';
 import type { Handler } from './listener.js';
-import { Router } from './router.js';
+import { queryOf, Router } from './router.js';
 import { registerService } from './registry.js';
 import type { ProtocolCodecs, Service } from './service.js';
 
@@ -95,11 +95,12 @@ export function createGateway(options: GatewayOptions): Handler {
 }
 
 /**
- * The caller as its SigV4 credential scope names it: the region its resources live in (unsigned
- * requests act in us-east-1) and its access key. Signatures are verified by the security layer.
+ * The caller as its SigV4 credential scope names it, from the Authorization header or a presigned
+ * URL's query: the region its resources live in (unsigned requests act in us-east-1) and its access
+ * key. Signatures are verified by the security layer.
  */
 function authenticate(call: Call): void {
-  const scope = credentialScopeOf(call.req.headers.authorization);
+  const scope = credentialScopeOf(call.req.headers.authorization, queryOf(call.req.url));
   if (!scope) return;
   call.ctx.region = scope.region;
   call.ctx.principal = { accessKeyId: scope.accessKeyId };

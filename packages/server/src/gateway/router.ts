@@ -72,7 +72,8 @@ function recognizing(services: readonly RegisteredService[], req: AnyRequest): R
   return services.find((service) => service.rest?.recognizes?.(req, service));
 }
 
-function queryOf(url: string | undefined): URLSearchParams | undefined {
+/** The query of a request's URL, if it has one (presigned URLs carry their SigV4 credential there). */
+export function queryOf(url: string | undefined): URLSearchParams | undefined {
   const q = url?.indexOf('?') ?? -1;
   return q < 0 ? undefined : new URLSearchParams(url!.slice(q + 1));
 }

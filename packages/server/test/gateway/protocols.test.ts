@@ -106,6 +106,24 @@ describe('the gateway, serving four protocols on one port', () => {
     assert.deepEqual([calls.at(-1)!.service, calls.at(-1)!.operation], ['video', 'DescribeStream']);
   });
 
+  it('reads the credential scope of a presigned URL from its query', async () => {
+    const query = new URLSearchParams({
+      'X-Amz-Algorithm': 'AWS4-HMAC-SHA256',
+      'X-Amz-Credential': 'AKIDPRESIGNED/20261202/eu-north-1/kinesisvideo/aws4_request',
+      'X-Amz-SignedHeaders': 'host',
+      'X-Amz-Signature': '00',
+    });
+    const res = await fetch(`${url}/describeStream?${query}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{"StreamName":"cam-1"}',
+    });
+    assert.equal(res.status, 200);
+    const call = calls.at(-1)!;
+    assert.deepEqual([call.service, call.operation, call.ctx.region], ['video', 'DescribeStream', 'eu-north-1']);
+    assert.deepEqual(call.ctx.principal, { accessKeyId: 'AKIDPRESIGNED' });
+  });
+
   it('serves CloudWatch (awsQuery) to its own SDK client, the answer carrying the request id', async () => {
     const cloudwatch = new CloudWatchClient({
       endpoint: url,
