@@ -18,11 +18,12 @@ export function codecBinding(codec: ProtocolCodec): ProtocolBinding {
       call.operation = operation;
     },
     decode: (call) => codec.decodeInput(call.target.service.model, call.operation, parts(call)),
-    answer(call, output) {
-      void write(call.res, codec.encodeOutput(call.target.service.model, call.operation, output, call.ctx.requestId ?? ''));
-    },
+    answer: (call, output) =>
+      write(call.res, codec.encodeOutput(call.target.service.model, call.operation, output, call.ctx.requestId ?? '')),
     answerError(call, err) {
-      void write(call.res, codec.encodeError(call.target.service.model, err, call.ctx.requestId ?? ''));
+      const answer = codec.encodeError(call.target.service.model, err, call.ctx.requestId ?? '');
+      if (!Buffer.isBuffer(answer.body)) throw new Error('an error answer must be bytes, not a stream');
+      void write(call.res, answer); // bytes: written at once, nothing to wait for
     },
   };
 }
@@ -53,7 +54,11 @@ function partsOf(req: AnyRequest, body: Buffer): HttpRequestParts {
 
 const EMPTY = Buffer.alloc(0);
 
-/** Writes an answer whose body is bytes or a stream of chunks (a media payload), minding backpressure. */
+/**
+ * Writes an answer whose body is bytes, or a stream of chunks (a media payload) minding
+ * backpressure. A stream that fails midway rejects: the gateway then reports it and resets the
+ * response, whose headers are already gone.
+ */
 async function write(res: AnyResponse, answer: HttpAnswer): Promise<void> {
   if (res.headersSent || res.destroyed) return;
   res.statusCode = answer.status;
@@ -63,14 +68,23 @@ async function write(res: AnyResponse, answer: HttpAnswer): Promise<void> {
     res.end(answer.body);
     return;
   }
-  const sink = res as { write(chunk: Uint8Array): boolean; once(event: 'drain' | 'close', listener: () => void): void };
+  const sink = res as unknown as { write(chunk: Uint8Array): boolean };
   for await (const chunk of answer.body) {
     if (res.destroyed) return;
-    if (!sink.write(chunk))
-      await new Promise<void>((resolve) => {
-        sink.once('drain', resolve);
-        sink.once('close', resolve);
-      });
+    if (!sink.write(chunk)) await drainedOrClosed(res);
   }
   res.end();
+}
+
+/** Resolves when the response can take more, or is gone; leaves no listener behind. */
+function drainedOrClosed(res: AnyResponse): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      res.off('drain', done);
+      res.off('close', done);
+      resolve();
+    };
+    res.on('drain', done);
+    res.on('close', done);
+  });
 }

@@ -19,7 +19,7 @@ import { readBody } from './body.js';
 import { handleCors } from './cors.js';
 import { serveEventStream } from './eventStreamResponse.js';
 import type { Handler } from './listener.js';
-import { queryOf, Router } from './router.js';
+import { queryOf, Router, type Route } from './router.js';
 import { registerService } from './registry.js';
 import type { ProtocolCodecs, Service } from './service.js';
 
@@ -64,6 +64,13 @@ export function createGateway(options: GatewayOptions): Handler {
   };
 
   const answerError = (call: Call, binding: ProtocolBinding, err: unknown): void => {
+    if (call.res.headersSent) {
+      // The answer failed while its body was being written (a streamed payload): too late for an
+      // error answer, so the client sees the response reset rather than wait for its end.
+      options.onInternalError(err, call.operation);
+      call.res.destroy();
+      return;
+    }
     if (err instanceof AwsError) return binding.answerError(call, err);
     options.onInternalError(err, call.operation || '(none)');
     binding.answerError(call, internalFailure(err));
@@ -74,8 +81,17 @@ export function createGateway(options: GatewayOptions): Handler {
     res.setHeader('x-amzn-RequestId', requestId);
     res.setHeader('x-amz-id-2', randomBytes(48).toString('base64'));
     if (handleCors(req, res)) return;
+    // Routing reads the headers, method and URL only: done first, so that even a body over the
+    // limit is refused in the protocol of the service it was for.
+    let route: Route;
+    let unroutable: unknown;
+    try {
+      route = router.route(req);
+    } catch (err) {
+      route = router.fallbackRoute();
+      unroutable = err;
+    }
     readBody(req, options.maxBodyBytes, (body) => {
-      const route = body === undefined ? router.fallbackRoute() : router.route(req);
       const call: Call = {
         req,
         res,
@@ -86,10 +102,15 @@ export function createGateway(options: GatewayOptions): Handler {
         format: 'json',
         input: NO_INPUT,
       };
+      if (unroutable !== undefined) return answerError(call, route.binding, unroutable);
       if (body === undefined) {
         return answerError(call, route.binding, new AwsError('RequestEntityTooLargeException', 'Request entity too large', 413));
       }
-      void run(call, route.binding);
+      run(call, route.binding).catch((err: unknown) => {
+        // Only a failure to write an error answer lands here.
+        options.onInternalError(err, call.operation || '(none)');
+        call.res.destroy();
+      });
     });
   };
 }

@@ -5,7 +5,8 @@
  *   whose paths alone could belong to several services, and awsQuery bodies (`Action=...`); where
  *   several services sign with one name (Video Streams' control, media and archived-media APIs),
  *   the one whose REST protocol recognizes the method and path;
- * - unsigned: the first REST service that recognizes the method and path;
+ * - unsigned: the first REST service that recognizes the method and path (an unsigned awsQuery POST
+ *   is not placed by its `Action=`: routing reads no body, and every AWS client signs);
  * - else the first registered service, whose protocol answers as AWS answers a request it cannot place.
  */
 import { credentialScopeOf } from '@freshet/aws';

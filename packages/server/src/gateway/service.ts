@@ -76,7 +76,7 @@ export interface ProtocolBinding {
    */
   recognizes?(req: AnyRequest, target: RegisteredService): boolean;
   decode(call: Call): object | Promise<object>;
-  /** Writes a handler's output as the answer. */
-  answer(call: Call, output: unknown, pool: BufferPool): void;
+  /** Writes a handler's output; resolves once a streamed body is written (rejects if it fails midway). */
+  answer(call: Call, output: unknown, pool: BufferPool): void | Promise<void>;
   answerError(call: Call, err: AwsError): void;
 }

@@ -37,8 +37,15 @@ function recordingService(name: string, uid: string, calls: Recorded[], outputs:
   return { name, model: loadModel(uid), handlers };
 }
 
+/** A media payload that sends one chunk and then breaks, as a read from a failing disk would. */
+async function* breakingPayload(): AsyncGenerator<Uint8Array> {
+  yield Buffer.from('first chunk');
+  throw new Error('the media source broke');
+}
+
 describe('the gateway, serving four protocols on one port', () => {
   const calls: Recorded[] = [];
+  const internalErrors: unknown[] = [];
   let server: DualProtocolServer;
   let url: string;
   const created = new Date('2026-12-01T10:00:00.000Z');
@@ -50,12 +57,15 @@ describe('the gateway, serving four protocols on one port', () => {
         DescribeStream: { StreamInfo: { StreamName: 'cam-1', Status: 'ACTIVE', CreationTime: created, DataRetentionInHours: 24 } },
       }),
       recordingService('video-archived-media', 'kinesis-video-archived-media-2017-09-30', calls, { ListFragments: { Fragments: [] } }),
+      recordingService('video-media', 'kinesis-video-media-2017-09-30', calls, {
+        GetMedia: { ContentType: 'video/webm', Payload: breakingPayload() },
+      }),
       recordingService('cloudwatch', 'cloudwatch-2010-08-01', calls, {
         ListMetrics: { Metrics: [{ Namespace: 'App', MetricName: 'Latency', Dimensions: [] }] },
       }),
     ];
     server = createDualProtocolServer(
-      createGateway({ services, account: '123456789012', maxBodyBytes: 1 << 20, onInternalError: () => {} }),
+      createGateway({ services, account: '123456789012', maxBodyBytes: 1 << 20, onInternalError: (err) => internalErrors.push(err) }),
     );
     await new Promise<void>((resolve) => server.server.listen(0, '127.0.0.1', resolve));
     url = `http://127.0.0.1:${(server.server.address() as AddressInfo).port}`;
@@ -141,5 +151,42 @@ describe('the gateway, serving four protocols on one port', () => {
     } finally {
       cloudwatch.destroy();
     }
+  });
+
+  // The time limit only keeps a regression (a response never ended) from hanging the suite.
+  it('resets a streamed answer that fails midway, and reports the failure', { timeout: 30_000 }, async () => {
+    const authorization = `AWS4-HMAC-SHA256 Credential=AKID/20261202/us-east-1/kinesisvideo/aws4_request, SignedHeaders=host, Signature=00`;
+    const getMedia = async () => {
+      const res = await fetch(`${url}/getMedia`, {
+        method: 'POST',
+        headers: { authorization, 'content-type': 'application/json' },
+        body: JSON.stringify({ StreamName: 'cam-1', StartSelector: { StartSelectorType: 'NOW' } }),
+      });
+      return res.arrayBuffer();
+    };
+    // Headers and the first chunk may or may not reach the client before the reset; a clean end never does.
+    await assert.rejects(getMedia());
+    assert.equal((internalErrors.at(-1) as Error).message, 'the media source broke');
+    assert.equal(calls.at(-1)!.operation, 'GetMedia');
+    const after = await fetch(`${url}/describeStream`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{"StreamName":"cam-1"}',
+    });
+    assert.equal(after.status, 200, 'the node still serves');
+  });
+
+  it('refuses a body over the limit in the protocol of the service it was for', async () => {
+    const authorization = `AWS4-HMAC-SHA256 Credential=AKID/20261202/us-east-1/kinesisvideo/aws4_request, SignedHeaders=host, Signature=00`;
+    const res = await fetch(`${url}/describeStream`, {
+      method: 'POST',
+      headers: { authorization, 'content-type': 'application/json' },
+      body: JSON.stringify({ StreamName: 'x'.repeat(2 << 20) }),
+    });
+    assert.equal(res.status, 413);
+    assert.equal(res.headers.get('x-amzn-errortype'), 'RequestEntityTooLargeException');
+    const body = (await res.json()) as Record<string, unknown>;
+    assert.equal(body.__type, undefined, 'restJson1 errors carry no __type');
+    assert.equal(body.message, 'Request entity too large');
   });
 });
