@@ -7,8 +7,8 @@ import { strict as assert } from 'node:assert';
 import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { after, before, describe, it } from 'node:test';
-import { startNode, type TestNode } from '../helpers/fixture.js';
+import { describe, it } from 'node:test';
+import { nodePerSuite, startNode, type TestNode } from '../helpers/fixture.js';
 import { awsEnv, uniqueName } from '../helpers/clients.js';
 import { ACCOUNT, assertIncreasing } from '../helpers/api.js';
 
@@ -32,12 +32,10 @@ interface ScenarioOutput {
 describe('boto3', () => {
   let server: TestNode;
 
-  before(async () => {
-    server = await startNode();
-  });
-  after(async () => {
-    await server?.dispose();
-  });
+  nodePerSuite(
+    () => startNode(),
+    (started) => (server = started),
+  );
 
   it('is installed (python3 with boto3)', async () => {
     const { stdout } = await run('python3', ['-c', 'import boto3, botocore; print(boto3.__version__, botocore.__version__)'], {

@@ -5,9 +5,9 @@
  */
 import { strict as assert } from 'node:assert';
 import { randomBytes } from 'node:crypto';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { Decoder, encode } from 'cbor-x';
-import { startNode, type TestNode } from '../helpers/fixture.js';
+import { nodePerSuite, startNode, type TestNode } from '../helpers/fixture.js';
 import { uniqueName } from '../helpers/clients.js';
 import { ACCOUNT } from '../helpers/api.js';
 import { CborFloat, CborTag, IndefiniteMap, decodeCbor, encodeCbor, epochMillis, type CborValue } from '../helpers/cbor.js';
@@ -32,12 +32,10 @@ function millisOf(value: CborValue, what: string): number {
 describe('CBOR 1.1 over HTTP', () => {
   let server: TestNode;
 
-  before(async () => {
-    server = await startNode();
-  });
-  after(async () => {
-    await server?.dispose();
-  });
+  nodePerSuite(
+    () => startNode(),
+    (started) => (server = started),
+  );
 
   async function cbor(operation: string, body: Buffer): Promise<{ status: number; raw: Buffer; value: CborValue; type: string | null }> {
     const res = await fetch(server.url, {

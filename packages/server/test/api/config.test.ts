@@ -28,7 +28,7 @@ import {
   type KinesisClient,
   type MetricsName,
 } from '@aws-sdk/client-kinesis';
-import { startNode, type TestNode } from '../helpers/fixture.js';
+import { nodePerSuite, startNode, type TestNode } from '../helpers/fixture.js';
 import type { ManualClock } from '../../src/core/clock.js';
 import { uniqueName, waitForStatus } from '../helpers/clients.js';
 import { ACCOUNT, createActiveStream, readShard, rejects, text } from '../helpers/api.js';
@@ -49,14 +49,13 @@ describe('stream configuration', () => {
   let server: TestNode;
   let kinesis: KinesisClient;
 
-  before(async () => {
-    server = await startNode();
-    kinesis = server.kinesis;
-  });
-  after(async () => {
-    kinesis?.destroy();
-    await server?.dispose();
-  });
+  nodePerSuite(
+    () => startNode(),
+    (started) => {
+      server = started;
+      kinesis = started.kinesis;
+    },
+  );
 
   const retention = async (name: string) =>
     (await kinesis.send(new DescribeStreamSummaryCommand({ StreamName: name }))).StreamDescriptionSummary!.RetentionPeriodHours;

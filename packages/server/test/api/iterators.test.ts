@@ -5,7 +5,7 @@
  * that was deleted and created again.
  */
 import { strict as assert } from 'node:assert';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import {
   DeleteStreamCommand,
   GetRecordsCommand,
@@ -19,7 +19,7 @@ import {
   type ShardIteratorType,
 } from '@aws-sdk/client-kinesis';
 import type { ManualClock } from '../../src/core/clock.js';
-import { startNode, type TestNode } from '../helpers/fixture.js';
+import { nodePerSuite, startNode, type TestNode } from '../helpers/fixture.js';
 import { uniqueName } from '../helpers/clients.js';
 import { ACCOUNT, createActiveStream, eventually, readShard, rejects, text } from '../helpers/api.js';
 
@@ -32,17 +32,12 @@ async function clockPast(ms: number): Promise<void> {
 }
 
 describe('GetShardIterator and GetRecords', () => {
-  let server: TestNode;
   let kinesis: KinesisClient;
 
-  before(async () => {
-    server = await startNode();
-    kinesis = server.kinesis;
-  });
-  after(async () => {
-    kinesis?.destroy();
-    await server?.dispose();
-  });
+  nodePerSuite(
+    () => startNode(),
+    (started) => (kinesis = started.kinesis),
+  );
 
   /** A one-shard stream holding records r0..r(n-1); returns their sequence numbers and arrival bounds. */
   async function streamWith(n: number, shards = 1) {
@@ -446,12 +441,10 @@ describe('GetShardIterator and GetRecords', () => {
 
 describe('expiry on a manual clock', () => {
   let node: TestNode<ManualClock>;
-  before(async () => {
-    node = await startNode({ clock: 'manual' });
-  });
-  after(async () => {
-    await node?.dispose();
-  });
+  nodePerSuite(
+    () => startNode({ clock: 'manual' }),
+    (started) => (node = started),
+  );
 
   it('a shard iterator is good for five minutes, then ExpiredIteratorException', async () => {
     const name = uniqueName('expiry');

@@ -7,10 +7,10 @@
 import { strict as assert } from 'node:assert';
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { GetShardIteratorCommand, GetRecordsCommand, PutRecordsCommand, type KinesisClient, type _Record } from '@aws-sdk/client-kinesis';
 import type { ManualClock } from '../../src/core/clock.js';
-import { startNode, type TestNode } from '../helpers/fixture.js';
+import { nodePerSuite, startNode, type TestNode } from '../helpers/fixture.js';
 import { uniqueName } from '../helpers/clients.js';
 import { createActiveStream, eventually, readShard, text } from '../helpers/api.js';
 
@@ -36,14 +36,13 @@ describe('retention', () => {
   let server: TestNode<ManualClock>;
   let kinesis: KinesisClient;
 
-  before(async () => {
-    server = await startNode({ clock: 'manual', engine: { retentionHourMs: RETENTION_HOUR_MS } });
-    kinesis = server.kinesis;
-  });
-  after(async () => {
-    kinesis?.destroy();
-    await server?.dispose();
-  });
+  nodePerSuite(
+    () => startNode({ clock: 'manual', engine: { retentionHourMs: RETENTION_HOUR_MS } }),
+    (started) => {
+      server = started;
+      kinesis = started.kinesis;
+    },
+  );
 
   const readAll = async (name: string) => {
     const records: _Record[] = [];

@@ -33,7 +33,7 @@ import {
   UpdateStreamWarmThroughputCommand,
   type KinesisClient,
 } from '@aws-sdk/client-kinesis';
-import { startNode, type TestNode } from '../helpers/fixture.js';
+import { nodePerSuite, startNode, type TestNode } from '../helpers/fixture.js';
 import type { ManualClock } from '../../src/core/clock.js';
 import { uniqueName, waitForStatus } from '../helpers/clients.js';
 import { ACCOUNT, createActiveStream, eventually, rejects, text } from '../helpers/api.js';
@@ -54,14 +54,13 @@ describe('streams (instant transitions)', () => {
   let server: TestNode;
   let kinesis: KinesisClient;
 
-  before(async () => {
-    server = await startNode();
-    kinesis = server.kinesis;
-  });
-  after(async () => {
-    kinesis?.destroy();
-    await server?.dispose();
-  });
+  nodePerSuite(
+    () => startNode(),
+    (started) => {
+      server = started;
+      kinesis = started.kinesis;
+    },
+  );
 
   it('creates a PROVISIONED stream with AWS-shaped description and even hash ranges', async () => {
     const name = uniqueName('prov');

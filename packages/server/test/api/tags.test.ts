@@ -4,7 +4,7 @@
  * and Put/Get/DeleteResourcePolicy.
  */
 import { strict as assert } from 'node:assert';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import {
   AddTagsToStreamCommand,
   CreateStreamCommand,
@@ -18,22 +18,17 @@ import {
   UntagResourceCommand,
   type KinesisClient,
 } from '@aws-sdk/client-kinesis';
-import { startNode, type TestNode } from '../helpers/fixture.js';
+import { nodePerSuite, startNode } from '../helpers/fixture.js';
 import { uniqueName } from '../helpers/clients.js';
 import { ACCOUNT, createActiveStream, rejects } from '../helpers/api.js';
 
 describe('tags and resource policies', () => {
-  let server: TestNode;
   let kinesis: KinesisClient;
 
-  before(async () => {
-    server = await startNode();
-    kinesis = server.kinesis;
-  });
-  after(async () => {
-    kinesis?.destroy();
-    await server?.dispose();
-  });
+  nodePerSuite(
+    () => startNode(),
+    (started) => (kinesis = started.kinesis),
+  );
 
   const tooMany = (name: string) => ({
     name: 'LimitExceededException',

@@ -5,7 +5,7 @@
  */
 import { strict as assert } from 'node:assert';
 import { request as httpRequest } from 'node:http';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import {
   GetRecordsCommand,
   GetShardIteratorCommand,
@@ -14,7 +14,7 @@ import {
   type KinesisClient,
 } from '@aws-sdk/client-kinesis';
 import { createActiveStream } from '../helpers/api.js';
-import { startNode, type TestNode } from '../helpers/fixture.js';
+import { nodePerSuite, startNode, type TestNode } from '../helpers/fixture.js';
 import { uniqueName } from '../helpers/clients.js';
 
 const JSON_TYPE = 'application/x-amz-json-1.1';
@@ -30,12 +30,10 @@ async function trimHorizonIterator(sdk: KinesisClient, streamName: string, shard
 describe('HTTP transport', () => {
   let server: TestNode;
 
-  before(async () => {
-    server = await startNode();
-  });
-  after(async () => {
-    await server?.dispose();
-  });
+  nodePerSuite(
+    () => startNode(),
+    (started) => (server = started),
+  );
 
   interface Answer {
     status: number;

@@ -22,20 +22,15 @@ import {
 import { uniqueName } from '../helpers/clients.js';
 import { ACCOUNT, createActiveStream, eventually, rejects } from '../helpers/api.js';
 import type { ManualClock } from '../../src/core/clock.js';
-import { startNode, type TestNode } from '../helpers/fixture.js';
+import { nodePerSuite, startNode, type TestNode } from '../helpers/fixture.js';
 import { activeConsumer } from './helpers.js';
 
 describe('stream consumers (instant transitions)', () => {
-  let server: TestNode;
   let kinesis: KinesisClient;
-  before(async () => {
-    server = await startNode();
-    kinesis = server.kinesis;
-  });
-  after(async () => {
-    kinesis?.destroy();
-    await server?.dispose();
-  });
+  nodePerSuite(
+    () => startNode(),
+    (started) => (kinesis = started.kinesis),
+  );
 
   it('registers a consumer with AWS-shaped ARN and describes it by ARN and by stream ARN + name', async () => {
     const name = uniqueName('cons');

@@ -17,22 +17,17 @@ import {
 import { uniqueName } from '../helpers/clients.js';
 import { assertIncreasing, createActiveStream, eventually, rejects } from '../helpers/api.js';
 import type { ManualClock } from '../../src/core/clock.js';
-import { startNode, type TestNode } from '../helpers/fixture.js';
+import { nodePerSuite, startNode, type TestNode } from '../helpers/fixture.js';
 import { activeConsumer, collect, dataOf, numbered, putNumbered, sleep } from './helpers.js';
 
 const SHARD = 'shardId-000000000000';
 
 describe('SubscribeToShard through SDK v3', () => {
-  let server: TestNode;
   let kinesis: KinesisClient;
-  before(async () => {
-    server = await startNode();
-    kinesis = server.kinesis;
-  });
-  after(async () => {
-    kinesis?.destroy();
-    await server?.dispose();
-  });
+  nodePerSuite(
+    () => startNode(),
+    (started) => (kinesis = started.kinesis),
+  );
 
   async function setUp(shards = 1) {
     const name = uniqueName('efo');

@@ -15,7 +15,9 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { after, before } from 'node:test';
 import { KinesisClient } from '@aws-sdk/client-kinesis';
+import { AwsError } from '@freshet/aws';
 import { ManualClock, systemClock, type Clock } from '../../src/core/clock.js';
 import { createLogger, silentLogger } from '../../src/core/logger.js';
 import { startFreshet, type FreshetOptions, type RunningFreshet } from '../../src/node.js';
@@ -132,7 +134,7 @@ export async function startNode(options: NodeOptions = {}): Promise<TestNode> {
       try {
         current = running.engine.control.describeStreamSummary(ctx, { StreamName: name }).StreamDescriptionSummary.StreamStatus;
       } catch (err) {
-        if ((err as Error).name !== 'ResourceNotFoundException') throw err;
+        if (!(err instanceof AwsError) || err.code !== 'ResourceNotFoundException') throw err;
         current = 'GONE';
       }
       if (current === status) return;
@@ -172,4 +174,19 @@ export async function startNode(options: NodeOptions = {}): Promise<TestNode> {
       return { ...restarted, dispose };
     },
   };
+}
+
+/**
+ * A node for the tests of one suite: started before them, disposed of after them (its clients
+ * with it). `ready` hands it to the suite, which keeps it in its own variables.
+ */
+export function nodePerSuite<N extends TestNode<Clock>>(start: () => Promise<N>, ready: (node: N) => void): void {
+  let node: N | undefined;
+  before(async () => {
+    node = await start();
+    ready(node);
+  });
+  after(async () => {
+    await node?.dispose();
+  });
 }

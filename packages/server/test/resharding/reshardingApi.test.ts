@@ -23,7 +23,7 @@ import {
   type ShardFilter,
 } from '@aws-sdk/client-kinesis';
 import { uniqueName, waitForStatus } from '../helpers/clients.js';
-import { startNode, type TestNode } from '../helpers/fixture.js';
+import { nodePerSuite, startNode, type TestNode } from '../helpers/fixture.js';
 import type { ManualClock } from '../../src/core/clock.js';
 
 const HOUR_MS = 3_600_000;
@@ -79,16 +79,11 @@ const ids = (shards: Shard[]) => shards.map((shard) => shard.ShardId!);
 const range = (shard: Shard) => [startOf(shard), endOf(shard)];
 
 describe('resharding with an instant UPDATING status', () => {
-  let server: TestNode;
   let client: KinesisClient;
-  before(async () => {
-    server = await startNode();
-    client = server.kinesis;
-  });
-  after(async () => {
-    client?.destroy();
-    await server?.dispose();
-  });
+  nodePerSuite(
+    () => startNode(),
+    (started) => (client = started.kinesis),
+  );
 
   describe('SplitShard', () => {
     it('closes the parent and adds two children that continue the shard numbering', async () => {
@@ -717,16 +712,11 @@ describe('resharding with a timed UPDATING status', () => {
 });
 
 describe('resharding against the shard limit', () => {
-  let server: TestNode;
   let client: KinesisClient;
-  before(async () => {
-    server = await startNode({ engine: { shardLimit: 6 } });
-    client = server.kinesis;
-  });
-  after(async () => {
-    client?.destroy();
-    await server?.dispose();
-  });
+  nodePerSuite(
+    () => startNode({ engine: { shardLimit: 6 } }),
+    (started) => (client = started.kinesis),
+  );
 
   it('refuses splits and scaling that would pass --shard-limit open shards', async () => {
     const a = await createStream(client, 3);
@@ -783,14 +773,13 @@ describe('closed shards and retention', () => {
   let server: TestNode<ManualClock>;
   let client: KinesisClient;
   // On a manual clock: the 24-hour minimum retention passes when the test moves time on.
-  before(async () => {
-    server = await startNode({ clock: 'manual' });
-    client = server.kinesis;
-  });
-  after(async () => {
-    client?.destroy();
-    await server?.dispose();
-  });
+  nodePerSuite(
+    () => startNode({ clock: 'manual' }),
+    (started) => {
+      server = started;
+      client = started.kinesis;
+    },
+  );
 
   it('keeps a closed shard listed and readable until its records pass retention', async () => {
     const name = await createStream(client, 1);

@@ -8,11 +8,11 @@
 import { strict as assert } from 'node:assert';
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import type { KinesisClient } from '@aws-sdk/client-kinesis';
 import { awsEnv, uniqueName } from '../helpers/clients.js';
 import type { ManualClock } from '../../src/core/clock.js';
-import { startNode, type TestNode } from '../helpers/fixture.js';
+import { nodePerSuite, startNode, type TestNode } from '../helpers/fixture.js';
 import { assertLineage, endOf, evenRanges, isClosed, listShards, startOf } from './lineage.js';
 
 /** The script stays in the source tree: from dist/test/resharding/ back to test/resharding/fixtures/. */
@@ -31,14 +31,13 @@ interface Result {
 describe('resharding through boto3', () => {
   let server: TestNode<ManualClock>;
   let client: KinesisClient;
-  before(async () => {
-    server = await startNode({ clock: 'manual', engine: { updateStreamMs: 1000 } });
-    client = server.kinesis;
-  });
-  after(async () => {
-    client?.destroy();
-    await server?.dispose();
-  });
+  nodePerSuite(
+    () => startNode({ clock: 'manual', engine: { updateStreamMs: 1000 } }),
+    (started) => {
+      server = started;
+      client = started.kinesis;
+    },
+  );
 
   it(
     'a stream goes 2 -> 4 -> 3 shards with writes throughout, and every record is read back by lineage',
