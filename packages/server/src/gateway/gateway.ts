@@ -12,7 +12,7 @@
  * anywhere is answered in the routed service's protocol.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
-import { AwsError, credentialScopeOf, internalFailure, queryCodec, restJsonCodec, restXmlCodec } from '@freshet/aws';
+import { AwsError, credentialScopeOf, internalFailure, queryCodec, restJsonCodec, restXmlCodec, type CredentialScope } from '@freshet/aws';
 import { BufferPool } from '../util/bufferPool.js';
 import type { Call, ProtocolBinding } from './service.js';
 import { readBody } from './body.js';
@@ -42,10 +42,10 @@ export function createGateway(options: GatewayOptions): Handler {
   const router = new Router(options.services.map((service) => registerService(service, codecs)));
   const answers = new BufferPool();
 
-  const run = async (call: Call, binding: ProtocolBinding): Promise<void> => {
+  const run = async (call: Call, binding: ProtocolBinding, scope: CredentialScope | undefined): Promise<void> => {
     try {
       binding.route(call);
-      authenticate(call);
+      authenticate(call, scope);
       call.input = await binding.decode(call);
       call.target.service.hooks?.admit?.(call.ctx, call.operation, call.input);
       await invoke(call, binding);
@@ -83,10 +83,11 @@ export function createGateway(options: GatewayOptions): Handler {
     if (handleCors(req, res)) return;
     // Routing reads the headers, method and URL only: done first, so that even a body over the
     // limit is refused in the protocol of the service it was for.
+    const scope = credentialScopeOf(req.headers.authorization, queryOf(req.url));
     let route: Route;
     let unroutable: unknown;
     try {
-      route = router.route(req);
+      route = router.route(req, scope);
     } catch (err) {
       route = router.fallbackRoute();
       unroutable = err;
@@ -106,7 +107,7 @@ export function createGateway(options: GatewayOptions): Handler {
       if (body === undefined) {
         return answerError(call, route.binding, new AwsError('RequestEntityTooLargeException', 'Request entity too large', 413));
       }
-      run(call, route.binding).catch((err: unknown) => {
+      run(call, route.binding, scope).catch((err: unknown) => {
         // Only a failure to write an error answer lands here.
         options.onInternalError(err, call.operation || '(none)');
         call.res.destroy();
@@ -120,8 +121,7 @@ export function createGateway(options: GatewayOptions): Handler {
  * URL's query: the region its resources live in (unsigned requests act in us-east-1) and its access
  * key. Signatures are verified by the security layer.
  */
-function authenticate(call: Call): void {
-  const scope = credentialScopeOf(call.req.headers.authorization, queryOf(call.req.url));
+function authenticate(call: Call, scope: CredentialScope | undefined): void {
   if (!scope) return;
   call.ctx.region = scope.region;
   call.ctx.principal = { accessKeyId: scope.accessKeyId };

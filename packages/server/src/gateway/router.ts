@@ -9,7 +9,7 @@
  *   is not placed by its `Action=`: routing reads no body, and every AWS client signs);
  * - else the first registered service, whose protocol answers as AWS answers a request it cannot place.
  */
-import { credentialScopeOf } from '@freshet/aws';
+import type { CredentialScope } from '@freshet/aws';
 import type { AnyRequest } from './listener.js';
 import type { ProtocolBinding, RegisteredService } from './service.js';
 
@@ -36,7 +36,8 @@ export class Router {
     }
   }
 
-  route(req: AnyRequest): Route {
+  /** `scope`: the request's SigV4 credential scope, read once by the gateway for routing and authentication. */
+  route(req: AnyRequest, scope: CredentialScope | undefined): Route {
     const target = req.headers['x-amz-target'];
     if (typeof target === 'string') {
       const dot = target.indexOf('.');
@@ -44,7 +45,6 @@ export class Router {
       if (byTarget) return { target: byTarget, binding: byTarget.awsJson! };
     }
     const hasTarget = typeof target === 'string';
-    const scope = credentialScopeOf(req.headers.authorization, queryOf(req.url));
     const signers = scope ? this.bySigningName.get(scope.service) : undefined;
     if (signers) return bindingFor(signers.length === 1 ? signers[0]! : (recognizing(signers, req) ?? signers[0]!), hasTarget);
     const byPath = scope || hasTarget ? undefined : recognizing(this.restServices, req);

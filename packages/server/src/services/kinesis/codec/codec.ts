@@ -8,7 +8,6 @@ import {
   compileAwsJson,
   decodeInput as decodeAwsJsonInput,
   encodeOutput as encodeAwsJsonOutput,
-  serializationError,
   validateInput,
   type WireFormat,
 } from '@freshet/aws';
@@ -29,7 +28,6 @@ export function decodeInput<Op extends OperationName>(op: Op, format: WireFormat
       return input as OperationShapes[Op]['input'];
     }
   }
-  if (body.length === 0) throw serializationError();
   return decodeAwsJsonInput(KINESIS_MODEL, op, format, body) as OperationShapes[Op]['input'];
 }
 
