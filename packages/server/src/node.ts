@@ -6,6 +6,7 @@ import type { AddressInfo, Server } from 'node:net';
 import { availableParallelism } from 'node:os';
 import { systemClock, type Clock } from './core/clock.js';
 import { createLogger, type Logger } from './core/logger.js';
+import { RegionList } from './core/regions.js';
 import { createGateway } from './gateway/gateway.js';
 import { createDualProtocolServer } from './gateway/listener.js';
 import { DEFAULT_ENGINE_OPTIONS, Engine, kinesisService, OffThreadDecoder, type EngineOptions } from './services/kinesis/index.js';
@@ -21,6 +22,8 @@ export interface FreshetOptions {
   /** Worker threads that decode large PutRecords bodies; 0 decodes everything on the event loop. */
   decodeThreads: number;
   engine: Partial<EngineOptions>;
+  /** The regions requests may be signed for (default: every AWS region); others get InvalidSignatureException. */
+  regions?: readonly string[];
   logger?: Logger;
   /** The node's time: every timestamp, timer and rate (default: the system clock). */
   clock?: Clock;
@@ -49,6 +52,8 @@ export interface RunningFreshet {
 
 export async function startFreshet(overrides: Partial<FreshetOptions> = {}): Promise<RunningFreshet> {
   const options = { ...DEFAULT_OPTIONS, ...overrides };
+  // Made first: a malformed region list stops the start before anything is opened.
+  const regions = new RegionList(options.regions);
   const logger = options.logger ?? createLogger();
   const clock = options.clock ?? options.engine.clock ?? systemClock;
   const engineOptions: EngineOptions = { ...DEFAULT_ENGINE_OPTIONS, ...options.engine, clock, logger: options.engine.logger ?? logger };
@@ -67,6 +72,7 @@ export async function startFreshet(overrides: Partial<FreshetOptions> = {}): Pro
     createGateway({
       services,
       account: engineOptions.account,
+      regions,
       maxBodyBytes: options.maxBodyBytes,
       onInternalError: (err, operation) => logger.error({ err, operation }, 'internal failure'),
     }),

@@ -63,6 +63,7 @@ async function serve(options: ServeOptions): Promise<void> {
       fsync: options.fsync,
       decodeThreads: options.decodeThreads,
       engine: options.engine,
+      ...(options.regions ? { regions: options.regions } : {}),
     });
   } catch (err) {
     const explained = describeStartError(err, options.dataDir, options.host, options.port);

@@ -4,6 +4,7 @@
  * command or a UsageError that names the mistake in one line.
  */
 import { parseArgs } from 'node:util';
+import { isWellFormedRegionName } from '../core/regions.js';
 import { DEFAULT_ENGINE_OPTIONS, type EngineOptions } from '../services/kinesis/index.js';
 import { DEFAULT_OPTIONS, type FreshetOptions } from '../node.js';
 
@@ -91,6 +92,12 @@ export const OPTIONS: readonly Option[] = [
     name: 'account',
     arg: '<id>',
     help: [`the 12-digit account id streams belong to (default ${DEFAULT_ENGINE_OPTIONS.account})`],
+  },
+  {
+    kind: 'string',
+    name: 'regions',
+    arg: '<a,b,...>',
+    help: ['the regions requests may be signed for, comma-separated (default: every AWS region);', 'others are refused'],
   },
   ms('create-stream-ms', 'createStreamMs', [`how long a new stream stays CREATING (default ${DEFAULT_ENGINE_OPTIONS.createStreamMs})`]),
   ms('delete-stream-ms', 'deleteStreamMs', [`how long a deleted stream stays DELETING (default ${DEFAULT_ENGINE_OPTIONS.deleteStreamMs})`]),
@@ -181,6 +188,7 @@ export interface ServeOptions {
   fsync: FreshetOptions['fsync'];
   decodeThreads: number;
   engine: Partial<EngineOptions>;
+  regions?: string[];
 }
 
 export type Command = { command: 'help' } | { command: 'version' } | { command: 'serve'; options: ServeOptions };
@@ -274,6 +282,13 @@ export function parseCommandLine(argv: readonly string[]): Command {
   if (account !== undefined) {
     if (!/^\d{12}$/.test(account)) throw new UsageError(`--account must be 12 digits, got '${account}'`);
     options.engine.account = account;
+  }
+  const regions = string('regions');
+  if (regions !== undefined) {
+    const names = regions.split(',').map((name) => name.trim());
+    const bad = names.find((name) => !isWellFormedRegionName(name));
+    if (bad !== undefined) throw new UsageError(`--regions takes region names (lower-case letters, digits, hyphens), got '${bad}'`);
+    options.regions = names;
   }
   return { command: 'serve', options };
 }

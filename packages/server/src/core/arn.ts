@@ -4,6 +4,10 @@
  * own (`stream/orders`, `deliverystream/logs`, `stream/orders/consumer/c:1700000000`); it may hold
  * colons, so only the first five separate fields.
  */
+import { partitionOf } from './regions.js';
+
+/** The partition a region belongs to (`aws`, `aws-cn`, `aws-us-gov`, the ISO ones): kept with the region list. */
+export { partitionOf };
 
 export interface Arn {
   partition: string;
@@ -11,13 +15,6 @@ export interface Arn {
   region: string;
   account: string;
   resource: string;
-}
-
-/** The partition a region belongs to: `aws`, `aws-cn` or `aws-us-gov`. */
-export function partitionOf(region: string): string {
-  if (region.startsWith('cn-')) return 'aws-cn';
-  if (region.startsWith('us-gov-')) return 'aws-us-gov';
-  return 'aws';
 }
 
 export function formatArn(arn: Omit<Arn, 'partition'> & { partition?: string }): string {

@@ -13,6 +13,7 @@
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import { AwsError, credentialScopeOf, internalFailure, queryCodec, restJsonCodec, restXmlCodec, type CredentialScope } from '@freshet/aws';
+import { RegionList } from '../core/regions.js';
 import { BufferPool } from '../util/bufferPool.js';
 import type { Call, ProtocolBinding } from './service.js';
 import { readBody } from './body.js';
@@ -23,8 +24,6 @@ import { queryOf, Router, type Route } from './router.js';
 import { registerService } from './registry.js';
 import type { ProtocolCodecs, Service } from './service.js';
 
-const DEFAULT_REGION = 'us-east-1';
-
 export interface GatewayOptions {
   /** The services served, the first being the one unplaceable requests are answered by. */
   services: readonly Service[];
@@ -32,6 +31,8 @@ export interface GatewayOptions {
   codecs?: ProtocolCodecs;
   /** The account every request acts for, until authentication maps credentials to accounts. */
   account: string;
+  /** The regions a credential scope may name (default: every AWS region); others are refused. */
+  regions?: RegionList;
   /** Requests larger than this are refused with 413 before they are parsed. */
   maxBodyBytes: number;
   onInternalError: (err: unknown, operation: string) => void;
@@ -41,11 +42,12 @@ export function createGateway(options: GatewayOptions): Handler {
   const codecs = options.codecs ?? DEFAULT_CODECS;
   const router = new Router(options.services.map((service) => registerService(service, codecs)));
   const answers = new BufferPool();
+  const regions = options.regions ?? new RegionList();
 
   const run = async (call: Call, binding: ProtocolBinding, scope: CredentialScope | undefined): Promise<void> => {
     try {
       binding.route(call);
-      authenticate(call, scope);
+      authenticate(call, scope, regions);
       call.input = await binding.decode(call);
       call.target.service.hooks?.admit?.(call.ctx, call.operation, call.input);
       await invoke(call, binding);
@@ -97,7 +99,7 @@ export function createGateway(options: GatewayOptions): Handler {
         req,
         res,
         body: body ?? EMPTY,
-        ctx: { account: options.account, region: DEFAULT_REGION, requestId },
+        ctx: { account: options.account, region: regions.defaultRegion, requestId },
         target: route.target,
         operation: '',
         format: 'json',
@@ -118,13 +120,27 @@ export function createGateway(options: GatewayOptions): Handler {
 
 /**
  * The caller as its SigV4 credential scope names it, from the Authorization header or a presigned
- * URL's query: the region its resources live in (unsigned requests act in us-east-1) and its access
- * key. Signatures are verified by the security layer.
+ * URL's query: the region its resources live in (unsigned requests act in the default region) and
+ * its access key. Signatures are verified by the security layer.
  */
-function authenticate(call: Call, scope: CredentialScope | undefined): void {
+function authenticate(call: Call, scope: CredentialScope | undefined, regions: RegionList): void {
   if (!scope) return;
+  if (!regions.has(scope.region)) throw invalidRegion(scope.region);
   call.ctx.region = scope.region;
   call.ctx.principal = { accessKeyId: scope.accessKeyId };
+}
+
+/**
+ * AWS's answer to a credential scoped to a region it does not serve, from the signature check that
+ * runs before any service: `InvalidSignatureException`, HTTP 400 on awsJson APIs, with a message
+ * that ends in ". " (Kinesis: "Credential should be scoped to a valid region, not 'vpce'", Status
+ * Code: 400, Error Code: InvalidSignatureException, snowplow/enrich#39; DynamoDB, the same
+ * protocol: "Credential should be scoped to a valid region, not 'eu-east-2'. ",
+ * aws/aws-sdk-js#4002). The region is quoted whole: the header it came in is bounded by Node's
+ * header size limit.
+ */
+function invalidRegion(region: string): AwsError {
+  return new AwsError('InvalidSignatureException', `Credential should be scoped to a valid region, not '${region}'. `, 400);
 }
 
 const DEFAULT_CODECS: ProtocolCodecs = { 'rest-json': restJsonCodec, 'rest-xml': restXmlCodec, query: queryCodec };

@@ -54,6 +54,8 @@ export interface NodeOptions {
   maxBodyBytes?: number;
   /** The region of `node.kinesis` (default us-east-1). */
   region?: string;
+  /** The regions the node accepts (`--regions`; default every AWS region). */
+  regions?: readonly string[];
 }
 
 export interface TestNode<C extends Clock = Clock> {
@@ -109,6 +111,7 @@ export async function startNode(options: NodeOptions = {}): Promise<TestNode> {
       ...(options.fsync ? { fsync: options.fsync } : {}),
       ...(options.decodeThreads !== undefined ? { decodeThreads: options.decodeThreads } : {}),
       ...(options.maxBodyBytes !== undefined ? { maxBodyBytes: options.maxBodyBytes } : {}),
+      ...(options.regions !== undefined ? { regions: options.regions } : {}),
     });
   } catch (err) {
     if (ownDataDir) rmSync(dataDir, { recursive: true, force: true });

@@ -2,6 +2,7 @@
  * The durable state of one stream, as kept in the MetadataStore, and the naming rules (keys,
  * ARNs) around it.
  */
+import { partitionOf } from '../../../core/regions.js';
 import type { MetricsName } from '../shapes.generated.js';
 import type { ShardState } from './shards.js';
 
@@ -74,8 +75,9 @@ export function streamKeyPrefix(account: string, region: string): string {
   return `streams/${account}/${region}/`;
 }
 
+/** In the region's partition: `arn:aws-cn:kinesis:cn-north-1:...` in China, as AWS writes it. */
 export function streamArn(address: StreamAddress): string {
-  return `arn:aws:kinesis:${address.region}:${address.account}:stream/${address.name}`;
+  return `arn:${partitionOf(address.region)}:kinesis:${address.region}:${address.account}:stream/${address.name}`;
 }
 
 const STREAM_ARN = /^arn:aws[\w-]*:kinesis:([^:]*):(\d{12}):stream\/([a-zA-Z0-9_.-]{1,128})$/;
