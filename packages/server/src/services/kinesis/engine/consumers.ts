@@ -9,12 +9,12 @@
  * until its consumer is gone; the consumer ARN is the stream ARN + `/consumer/<name>:<creation
  * time in epoch seconds>`, so a consumer registered again under the same name has another ARN.
  */
-import { expiredNextToken, invalidArgument, limitExceeded, resourceInUse, resourceNotFound, type KinesisError } from '../errors.js';
+import { invalidArgument, limitExceeded, resourceInUse, resourceNotFound, type KinesisError } from '../errors.js';
 import type * as Shapes from '../shapes.generated.js';
 import type { LiveStream, StreamCatalog } from './catalog.js';
 import { addressOf, streamNotFound, type RequestContext } from './context.js';
 import type { EngineOptions } from './options.js';
-import { decodePageToken, encodePageToken, NEXT_TOKEN_TTL_MS } from './pageTokens.js';
+import type { ListingScope, PageTokens } from './pageTokens.js';
 import { streamArn, type ConsumerState, type StreamAddress, type StreamState } from './streamState.js';
 
 export const CONSUMER_LIMITS = {
@@ -102,6 +102,7 @@ export class ConsumerRegistry {
   constructor(
     private readonly catalog: StreamCatalog,
     private readonly options: EngineOptions,
+    private readonly pageTokens: PageTokens,
   ) {}
 
   async register(ctx: RequestContext, input: Shapes.RegisterStreamConsumerInput): Promise<Shapes.RegisterStreamConsumerOutput> {
@@ -152,13 +153,12 @@ export class ConsumerRegistry {
     if (input.StreamCreationTimestamp !== undefined && input.StreamCreationTimestamp.getTime() !== state.createdMs) {
       throw resourceNotFound(`Stream ${state.name} under account ${state.account} not found.`);
     }
+    const scope: ListingScope = { listing: 'ListStreamConsumers', account: ctx.account, region: ctx.region };
     let after: string | undefined;
     if (input.NextToken !== undefined) {
-      const page = decodePageToken(input.NextToken);
-      if (!page || page.scope !== state.id) throw invalidArgument('Invalid NextToken.');
-      if (this.options.clock.now() - page.issuedMs > NEXT_TOKEN_TTL_MS) {
-        throw expiredNextToken(`The timestamp in the NextToken has expired: ${input.NextToken}`);
-      }
+      const page = this.pageTokens.open(input.NextToken, scope);
+      // A token of another stream, or of an earlier stream of the same name.
+      if (page.stream?.id !== state.id) throw invalidArgument('Invalid NextToken.');
       after = page.after;
     }
     const limit = input.MaxResults ?? CONSUMER_LIMITS.defaultListResults;
@@ -171,7 +171,12 @@ export class ConsumerRegistry {
     return {
       Consumers: page.map(({ consumer }) => this.describeConsumer(state, consumer)),
       ...(consumers.length > page.length && last
-        ? { NextToken: encodePageToken({ scope: state.id, after: last.key, issuedMs: this.options.clock.now() }) }
+        ? {
+            NextToken: this.pageTokens.issue(scope, {
+              after: last.key,
+              stream: { account: state.account, region: state.region, name: state.name, id: state.id },
+            }),
+          }
         : {}),
     };
   }

@@ -3,15 +3,15 @@
  * Every method takes the request context and the operation's typed input and returns its output.
  */
 import { randomBytes } from 'node:crypto';
-import { expiredNextToken, invalidArgument, limitExceeded, resourceInUse, resourceNotFound } from '../errors.js';
+import { invalidArgument, limitExceeded, resourceInUse, resourceNotFound } from '../errors.js';
 import type * as Shapes from '../shapes.generated.js';
 import type { MetadataStore } from '../../../storage/types.js';
 import type { LiveStream, StreamCatalog } from './catalog.js';
 import { consumerArn, liveConsumers } from './consumers.js';
-import { addressOf, findStream, type RequestContext } from './context.js';
+import { findStream, type RequestContext } from './context.js';
 import { evenHashRanges } from './hashKeys.js';
 import { LIMITS, type EngineOptions } from './options.js';
-import { decodePageToken, encodePageToken, NEXT_TOKEN_TTL_MS } from './pageTokens.js';
+import type { ListingScope, PageTokens } from './pageTokens.js';
 import { isOpen, shardIdOf, shardIndexOf, startingSequenceNumberOf, type ShardState } from './shards.js';
 import { ALL_SHARD_LEVEL_METRICS, streamArn, type StreamState } from './streamState.js';
 import { ResourceTagging } from './tagging.js';
@@ -34,6 +34,7 @@ export class ControlPlane {
     private readonly catalog: StreamCatalog,
     private readonly metadata: MetadataStore,
     private readonly options: EngineOptions,
+    private readonly pageTokens: PageTokens,
   ) {
     this.tagging = new ResourceTagging(catalog, options.clock);
   }
@@ -156,8 +157,9 @@ export class ControlPlane {
     if (input.NextToken !== undefined && input.ExclusiveStartStreamName !== undefined) {
       throw invalidArgument('NextToken and ExclusiveStartStreamName cannot be provided together.');
     }
+    const scope: ListingScope = { listing: 'ListStreams', account: ctx.account, region: ctx.region };
     let after = input.ExclusiveStartStreamName;
-    if (input.NextToken !== undefined) after = this.openPageToken(input.NextToken, `${ctx.account}/${ctx.region}`).after;
+    if (input.NextToken !== undefined) after = this.pageTokens.open(input.NextToken, scope).after;
     const limit = input.Limit ?? 100;
     let streams = this.catalog.list(ctx.account, ctx.region);
     if (after !== undefined) streams = streams.filter((live) => live.state.name > after!);
@@ -174,7 +176,7 @@ export class ControlPlane {
         StreamModeDetails: { StreamMode: state.mode },
         StreamCreationTimestamp: new Date(state.createdMs),
       })),
-      ...(hasMore && last ? { NextToken: this.issuePageToken(`${ctx.account}/${ctx.region}`, last.state.name) } : {}),
+      ...(hasMore && last ? { NextToken: this.pageTokens.issue(scope, { after: last.state.name }) } : {}),
     };
   }
 
@@ -214,17 +216,10 @@ export class ControlPlane {
       Shards: pageShards.map((shard) => this.describeShard(shard)),
       ...(more
         ? {
-            NextToken: encodePageToken({
-              scope: state.id,
+            NextToken: this.pageTokens.issue(shardListing(ctx), {
               after: shardIdOf(last.index),
-              issuedMs: this.options.clock.now(),
-              extra: {
-                account: state.account,
-                region: state.region,
-                name: state.name,
-                filter: filter.type,
-                ...(filter.timestampMs !== undefined ? { timestampMs: filter.timestampMs } : {}),
-              },
+              stream: { account: state.account, region: state.region, name: state.name, id: state.id },
+              filter: { type: filter.type, ...(filter.timestampMs !== undefined ? { timestampMs: filter.timestampMs } : {}) },
             }),
           }
         : {}),
@@ -547,35 +542,22 @@ export class ControlPlane {
     }
   }
 
+  /** Where a ListShards NextToken resumes: its stream (if that incarnation still exists), place and filter. */
   private resumeShardListing(ctx: RequestContext, token: string): { live: LiveStream; after: string; filter: ShardFilter } {
-    const page = this.openPageToken(token);
-    const extra = page.extra ?? {};
-    const address = addressOf(ctx, {
-      StreamARN: streamArn({ account: String(extra.account), region: String(extra.region), name: String(extra.name) }),
-    });
-    const live = this.catalog.get(address);
-    if (!live || live.state.id !== page.scope) {
-      throw resourceNotFound(`Stream ${address.name} under account ${address.account} not found.`);
+    const page = this.pageTokens.open(token, shardListing(ctx));
+    const { stream } = page;
+    if (!stream) throw invalidArgument('Invalid NextToken.');
+    const live = this.catalog.get(stream);
+    if (!live || live.state.id !== stream.id) {
+      throw resourceNotFound(`Stream ${stream.name} under account ${stream.account} not found.`);
     }
     const filter: ShardFilter = {
-      type: String(extra.filter ?? 'FROM_TRIM_HORIZON') as Shapes.ShardFilterType,
-      ...(typeof extra.timestampMs === 'number' ? { timestampMs: extra.timestampMs } : {}),
+      type: (page.filter?.type ?? 'FROM_TRIM_HORIZON') as Shapes.ShardFilterType,
+      ...(page.filter?.timestampMs !== undefined ? { timestampMs: page.filter.timestampMs } : {}),
     };
+    // AFTER_SHARD_ID's shard is where the first page started; later pages start after `after`.
     if (filter.type === 'AFTER_SHARD_ID') filter.type = 'FROM_TRIM_HORIZON';
     return { live, after: page.after, filter };
-  }
-
-  private issuePageToken(scope: string, after: string): string {
-    return encodePageToken({ scope, after, issuedMs: this.options.clock.now() });
-  }
-
-  private openPageToken(token: string, scope?: string) {
-    const page = decodePageToken(token);
-    if (!page || (scope !== undefined && page.scope !== scope)) throw invalidArgument('Invalid NextToken.');
-    if (this.options.clock.now() - page.issuedMs > NEXT_TOKEN_TTL_MS) {
-      throw expiredNextToken(`The timestamp in the NextToken has expired: ${token}`);
-    }
-    return page;
   }
 
   private settingsKey(ctx: RequestContext): string {
@@ -603,6 +585,10 @@ export class ControlPlane {
         : {}),
     };
   }
+}
+
+function shardListing(ctx: RequestContext): ListingScope {
+  return { listing: 'ListShards', account: ctx.account, region: ctx.region };
 }
 
 interface ShardFilter {

@@ -14,7 +14,9 @@ import { FanOut } from './fanout.js';
 import { applyPendingReshard, Resharding } from './resharding.js';
 import { Autoscaler } from './autoscaler.js';
 import { DEFAULT_ENGINE_OPTIONS, type EngineOptions } from './options.js';
+import { PageTokens } from './pageTokens.js';
 import { ShardIteratorCodec } from './shardIterators.js';
+import { TokenSeal } from './tokenSeal.js';
 import { ThroughputLimits } from './throughput.js';
 
 const ITERATOR_SECRET_KEY = 'config/iterator-secret';
@@ -36,16 +38,19 @@ export class Engine {
   private constructor(
     private readonly catalog: StreamCatalog,
     metadata: MetadataStore,
-    iterators: ShardIteratorCodec,
+    secret: Buffer,
     options: EngineOptions,
   ) {
     this.options = options;
-    this.control = new ControlPlane(catalog, metadata, options);
+    // One secret seals both kinds of token, each with a key of its own (tokenSeal.ts).
+    const iterators = new ShardIteratorCodec(secret);
+    const pageTokens = new PageTokens(new TokenSeal(secret, 'NextToken', 'base64url'), options.clock);
+    this.control = new ControlPlane(catalog, metadata, options, pageTokens);
     this.limits = new ThroughputLimits(options.limits, options.clock);
     this.resharding = new Resharding(catalog, this.control, options);
     this.autoscaler = new Autoscaler(catalog, this.control, this.resharding, options);
     this.data = new DataPlane(catalog, this.control, iterators, this.limits, this.autoscaler, options);
-    this.consumers = new ConsumerRegistry(catalog, options);
+    this.consumers = new ConsumerRegistry(catalog, options, pageTokens);
     this.fanout = new FanOut(catalog, this.control, this.data, options, () => this.limits.enabled);
     this.data.onAppended = (live, shardIndex) => this.fanout.appended(live, shardIndex);
   }
@@ -62,7 +67,7 @@ export class Engine {
       completeUpdate: applyPendingReshard,
     });
     await catalog.load();
-    const engine = new Engine(catalog, metadata, new ShardIteratorCodec(await iteratorSecret(metadata)), settings);
+    const engine = new Engine(catalog, metadata, await tokenSecret(metadata), settings);
     engine.scheduleTrim();
     engine.autoscaler.start();
     return engine;
@@ -96,8 +101,8 @@ export class Engine {
   }
 }
 
-/** The HMAC key of shard iterators: made once per installation, kept with the metadata. */
-async function iteratorSecret(metadata: MetadataStore): Promise<Buffer> {
+/** The HMAC key of shard iterators and NextTokens: made once per installation, kept with the metadata. */
+async function tokenSecret(metadata: MetadataStore): Promise<Buffer> {
   const existing = await metadata.get<string>(ITERATOR_SECRET_KEY);
   if (existing) return Buffer.from(existing.value, 'base64');
   const secret = randomBytes(32);
