@@ -15,7 +15,7 @@ import { LIMITS, type EngineOptions } from './options.js';
 import { decodeSequenceNumber, encodeSequenceNumber, encodeSequenceNumbers, encodeSequenceRun } from './sequenceNumbers.js';
 import { awsUtcString, ITERATOR_TTL_MS, type ShardIteratorCodec } from './shardIterators.js';
 import { shardIdOf, shardIndexOf, type ShardState } from './shards.js';
-import type { StreamState } from './streamState.js';
+import { streamArn, type StreamState } from './streamState.js';
 import type { ThroughputLimits } from './throughput.js';
 import type { Autoscaler } from './autoscaler.js';
 
@@ -113,6 +113,12 @@ export class DataPlane {
       );
     }
     const address = { account: position.account, region: position.region, name: position.streamName };
+    if (input.StreamARN !== undefined && input.StreamARN !== streamArn(address)) {
+      // The iterator names its stream already; a StreamARN that names another is a contradiction,
+      // refused as the engine refuses a StreamName/StreamARN pair that disagree (context.ts),
+      // rather than read (or authorized) against the wrong stream.
+      throw invalidArgument(`StreamARN ${input.StreamARN} and ShardIterator do not refer to the same stream.`);
+    }
     const live = this.catalog.get(address);
     const shard = live?.state.id === position.streamId ? live.state.shards[position.shardIndex] : undefined;
     if (!live || !shard) {
