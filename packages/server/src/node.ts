@@ -8,11 +8,18 @@ import { systemClock, type Clock } from './core/clock.js';
 import { createLogger, type Logger } from './core/logger.js';
 import { RegionList } from './core/regions.js';
 import { createGateway } from './gateway/gateway.js';
-import { createDualProtocolServer } from './gateway/listener.js';
+import { defaultBodyBudgetBytes, defaultMaxConnections } from './gateway/limits.js';
+import { createDualProtocolServer, DEFAULT_CONNECTION_LIMITS, type ConnectionLimits } from './gateway/listener.js';
 import { DEFAULT_ENGINE_OPTIONS, Engine, kinesisService, OffThreadDecoder, type EngineOptions } from './services/kinesis/index.js';
 import { openLocalStorage } from './storage/local/index.js';
 
-export interface FreshetOptions {
+/** What connections and request bodies may hold (the timeouts, caps and body budget). */
+export interface ConnectionOptions extends ConnectionLimits {
+  /** Bytes of request bodies held at once across all connections; a body that would go over gets 503. */
+  bodyBudgetBytes: number;
+}
+
+export interface FreshetOptions extends ConnectionOptions {
   host: string;
   port: number;
   dataDir: string;
@@ -40,6 +47,15 @@ export const DEFAULT_OPTIONS: FreshetOptions = {
   // the event loop is then the bottleneck again).
   decodeThreads: Math.min(2, Math.max(0, availableParallelism() - 1)),
   engine: {},
+  // Connection deadlines (docs/ARCHITECTURE.md, "Connections"): headers 30 s (Kestrel's; Node's
+  // and nginx's 60 s are for clients on slower links than AWS SDKs, which write their headers at
+  // once), a whole body 60 s (nginx gives 60 s between two reads, which a trickle never exceeds;
+  // 60 s for all of it still lets 16 MiB arrive at 280 KB/s), idle 65 s (longer than the 60 s
+  // idle timeouts of clients and load balancers, so that they, not we, close a quiet connection,
+  // and no request is sent on a connection as it closes).
+  ...DEFAULT_CONNECTION_LIMITS,
+  maxConnections: defaultMaxConnections(),
+  bodyBudgetBytes: defaultBodyBudgetBytes(16 * 1024 * 1024),
 };
 
 export interface RunningFreshet {
@@ -74,8 +90,19 @@ export async function startFreshet(overrides: Partial<FreshetOptions> = {}): Pro
       account: engineOptions.account,
       regions,
       maxBodyBytes: options.maxBodyBytes,
+      // A larger body limit given without a budget raises the default budget with it.
+      bodyBudgetBytes: overrides.bodyBudgetBytes ?? defaultBodyBudgetBytes(options.maxBodyBytes),
       onInternalError: (err, operation) => logger.error({ err, operation }, 'internal failure'),
     }),
+    {
+      headersTimeoutMs: options.headersTimeoutMs,
+      bodyTimeoutMs: options.bodyTimeoutMs,
+      idleTimeoutMs: options.idleTimeoutMs,
+      maxConnections: options.maxConnections,
+      maxConcurrentStreams: options.maxConcurrentStreams,
+      onConnectionsRefused: (count) =>
+        logger.warn({ count, maxConnections: options.maxConnections }, 'connections refused: the connection limit is reached'),
+    },
   );
   await listen(server, options.port, options.host);
   const port = (server.address() as AddressInfo).port;

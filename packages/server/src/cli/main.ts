@@ -62,6 +62,7 @@ async function serve(options: ServeOptions): Promise<void> {
       dataDir: options.dataDir,
       fsync: options.fsync,
       decodeThreads: options.decodeThreads,
+      ...options.connections,
       engine: options.engine,
       ...(options.regions ? { regions: options.regions } : {}),
     });

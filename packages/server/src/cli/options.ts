@@ -6,7 +6,7 @@
 import { parseArgs } from 'node:util';
 import { isWellFormedRegionName } from '../core/regions.js';
 import { DEFAULT_ENGINE_OPTIONS, type EngineOptions } from '../services/kinesis/index.js';
-import { DEFAULT_OPTIONS, type FreshetOptions } from '../node.js';
+import { DEFAULT_OPTIONS, type ConnectionOptions, type FreshetOptions } from '../node.js';
 
 /** A mistake on the command line: exit code 2, the message and a pointer to --help. */
 export class UsageError extends Error {
@@ -28,8 +28,9 @@ interface IntegerOption {
   min: number;
   max: number;
   help: string[];
-  /** Where the value goes: an option of the node, or of the engine. */
+  /** Where the value goes: an option of the node, of its connections, or of the engine. */
   node?: 'port' | 'decodeThreads';
+  connection?: keyof ConnectionOptions;
   engine?: EngineKey;
 }
 interface OtherOption {
@@ -85,6 +86,66 @@ export const OPTIONS: readonly Option[] = [
     help: [
       `worker threads that decode large PutRecords bodies (default ${DEFAULT_OPTIONS.decodeThreads}`,
       "here: the cores beside the event loop's, up to 2; 0 decodes on the event loop)",
+    ],
+  },
+  {
+    kind: 'integer',
+    name: 'headers-timeout-ms',
+    arg: '<ms>',
+    min: 0,
+    max: MAX_TIMER_MS,
+    connection: 'headersTimeoutMs',
+    help: [`how long a new connection has to send its first request's headers (default ${DEFAULT_OPTIONS.headersTimeoutMs}; 0: no limit)`],
+  },
+  {
+    kind: 'integer',
+    name: 'body-timeout-ms',
+    arg: '<ms>',
+    min: 0,
+    max: MAX_TIMER_MS,
+    connection: 'bodyTimeoutMs',
+    help: [`how long a request's body has to arrive, from its headers (default ${DEFAULT_OPTIONS.bodyTimeoutMs}; 0: no limit)`],
+  },
+  {
+    kind: 'integer',
+    name: 'idle-timeout-ms',
+    arg: '<ms>',
+    min: 0,
+    max: MAX_TIMER_MS,
+    connection: 'idleTimeoutMs',
+    help: [`how long a connection with no request in flight stays open (default ${DEFAULT_OPTIONS.idleTimeoutMs}; 0: no limit)`],
+  },
+  {
+    kind: 'integer',
+    name: 'max-connections',
+    arg: '<n>',
+    min: 1,
+    max: Number.MAX_SAFE_INTEGER,
+    connection: 'maxConnections',
+    help: [
+      `open connections allowed; more are closed as soon as accepted (default ${DEFAULT_OPTIONS.maxConnections}`,
+      'here: half the open-file limit, up to 10000)',
+    ],
+  },
+  {
+    kind: 'integer',
+    name: 'max-concurrent-streams',
+    arg: '<n>',
+    min: 1,
+    max: 2 ** 32 - 1,
+    connection: 'maxConcurrentStreams',
+    help: [`streams one HTTP/2 connection may have open at once (default ${DEFAULT_OPTIONS.maxConcurrentStreams})`],
+  },
+  {
+    kind: 'integer',
+    name: 'body-budget-bytes',
+    arg: '<n>',
+    min: 1,
+    max: Number.MAX_SAFE_INTEGER,
+    connection: 'bodyBudgetBytes',
+    help: [
+      `bytes of request bodies held at once, all connections together; a request over it gets 503`,
+      `(default ${DEFAULT_OPTIONS.bodyBudgetBytes} here: 256 MiB or a quarter of memory, whichever is less)`,
     ],
   },
   {
@@ -187,6 +248,8 @@ export interface ServeOptions {
   dataDir: string;
   fsync: FreshetOptions['fsync'];
   decodeThreads: number;
+  /** The connection limits given on the command line (the node's defaults for the others). */
+  connections: Partial<ConnectionOptions>;
   engine: Partial<EngineOptions>;
   regions?: string[];
 }
@@ -249,6 +312,7 @@ export function parseCommandLine(argv: readonly string[]): Command {
     dataDir: DEFAULT_OPTIONS.dataDir,
     fsync: DEFAULT_OPTIONS.fsync,
     decodeThreads: DEFAULT_OPTIONS.decodeThreads,
+    connections: {},
     engine: {},
   };
   for (const option of OPTIONS) {
@@ -257,6 +321,7 @@ export function parseCommandLine(argv: readonly string[]): Command {
     if (option.kind === 'integer') {
       const parsed = integer(value, option);
       if (option.node) options[option.node] = parsed;
+      if (option.connection) options.connections[option.connection] = parsed;
       if (option.engine) options.engine[option.engine] = parsed;
     } else if (option.kind === 'choice') {
       if (!option.choices!.includes(value)) {

@@ -16,7 +16,7 @@ import { AwsError, credentialScopeOf, internalFailure, queryCodec, restJsonCodec
 import { RegionList } from '../core/regions.js';
 import { BufferPool } from '../util/bufferPool.js';
 import type { Call, ProtocolBinding } from './service.js';
-import { readBody } from './body.js';
+import { BodyBudget, readBody } from './body.js';
 import { handleCors } from './cors.js';
 import { serveEventStream } from './eventStreamResponse.js';
 import type { Handler } from './listener.js';
@@ -35,6 +35,11 @@ export interface GatewayOptions {
   regions?: RegionList;
   /** Requests larger than this are refused with 413 before they are parsed. */
   maxBodyBytes: number;
+  /**
+   * Bytes of request bodies held at once across all connections, from their first byte until
+   * their answer is written; a body that would go over is refused with 503 (default: no limit).
+   */
+  bodyBudgetBytes?: number;
   onInternalError: (err: unknown, operation: string) => void;
 }
 
@@ -42,6 +47,7 @@ export function createGateway(options: GatewayOptions): Handler {
   const codecs = options.codecs ?? DEFAULT_CODECS;
   const router = new Router(options.services.map((service) => registerService(service, codecs)));
   const answers = new BufferPool();
+  const bodyBudget = new BodyBudget(options.bodyBudgetBytes ?? Infinity);
   const regions = options.regions ?? new RegionList();
 
   const run = async (call: Call, binding: ProtocolBinding, scope: CredentialScope | undefined): Promise<void> => {
@@ -94,11 +100,14 @@ export function createGateway(options: GatewayOptions): Handler {
       route = router.fallbackRoute();
       unroutable = err;
     }
-    readBody(req, options.maxBodyBytes, (body) => {
+    // The body's memory is the request's until its answer is written (the handler may hold it).
+    const share = bodyBudget.share();
+    res.once('close', () => share.release());
+    readBody(req, options.maxBodyBytes, share, (body) => {
       const call: Call = {
         req,
         res,
-        body: body ?? EMPTY,
+        body: Buffer.isBuffer(body) ? body : EMPTY,
         ctx: { account: options.account, region: regions.defaultRegion, requestId },
         target: route.target,
         operation: '',
@@ -106,9 +115,11 @@ export function createGateway(options: GatewayOptions): Handler {
         input: NO_INPUT,
       };
       if (unroutable !== undefined) return answerError(call, route.binding, unroutable);
-      if (body === undefined) {
+      if (body === 'too-large') {
         return answerError(call, route.binding, new AwsError('RequestEntityTooLargeException', 'Request entity too large', 413));
       }
+      // AWS's common error for a server that cannot take the request now: SDKs retry a 503 with backoff.
+      if (body === 'over-budget') return answerError(call, route.binding, serviceUnavailable());
       run(call, route.binding, scope).catch((err: unknown) => {
         // Only a failure to write an error answer lands here.
         options.onInternalError(err, call.operation || '(none)');
@@ -143,6 +154,7 @@ function invalidRegion(region: string): AwsError {
   return new AwsError('InvalidSignatureException', `Credential should be scoped to a valid region, not '${region}'. `, 400);
 }
 
+const serviceUnavailable = () => new AwsError('ServiceUnavailable', 'The request has failed due to a temporary failure of the server.', 503);
 const DEFAULT_CODECS: ProtocolCodecs = { 'rest-json': restJsonCodec, 'rest-xml': restXmlCodec, query: queryCodec };
 const EMPTY = Buffer.alloc(0);
 const NO_INPUT = {};

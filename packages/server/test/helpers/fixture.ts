@@ -20,7 +20,7 @@ import { KinesisClient } from '@aws-sdk/client-kinesis';
 import { AwsError } from '@freshet/aws';
 import { ManualClock, systemClock, type Clock } from '../../src/core/clock.js';
 import { createLogger, silentLogger } from '../../src/core/logger.js';
-import { startFreshet, type FreshetOptions, type RunningFreshet } from '../../src/node.js';
+import { startFreshet, type ConnectionOptions, type FreshetOptions, type RunningFreshet } from '../../src/node.js';
 import type { Engine, EngineOptions } from '../../src/services/kinesis/index.js';
 import { TEST_CREDENTIALS } from './clients.js';
 
@@ -52,6 +52,8 @@ export interface NodeOptions {
   fsync?: FreshetOptions['fsync'];
   decodeThreads?: number;
   maxBodyBytes?: number;
+  /** Connection timeouts and caps, and the body budget (the node's defaults otherwise). */
+  connections?: Partial<ConnectionOptions>;
   /** The region of `node.kinesis` (default us-east-1). */
   region?: string;
   /** The regions the node accepts (`--regions`; default every AWS region). */
