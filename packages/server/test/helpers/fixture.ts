@@ -114,6 +114,7 @@ export async function startNode(options: NodeOptions = {}): Promise<TestNode> {
       ...(options.decodeThreads !== undefined ? { decodeThreads: options.decodeThreads } : {}),
       ...(options.maxBodyBytes !== undefined ? { maxBodyBytes: options.maxBodyBytes } : {}),
       ...(options.regions !== undefined ? { regions: options.regions } : {}),
+      ...options.connections,
     });
   } catch (err) {
     if (ownDataDir) rmSync(dataDir, { recursive: true, force: true });
