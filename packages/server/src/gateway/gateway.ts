@@ -154,7 +154,8 @@ function invalidRegion(region: string): AwsError {
   return new AwsError('InvalidSignatureException', `Credential should be scoped to a valid region, not '${region}'. `, 400);
 }
 
-const serviceUnavailable = () => new AwsError('ServiceUnavailable', 'The request has failed due to a temporary failure of the server.', 503);
+const serviceUnavailable = () =>
+  new AwsError('ServiceUnavailable', 'The request has failed due to a temporary failure of the server.', 503);
 const DEFAULT_CODECS: ProtocolCodecs = { 'rest-json': restJsonCodec, 'rest-xml': restXmlCodec, query: queryCodec };
 const EMPTY = Buffer.alloc(0);
 const NO_INPUT = {};

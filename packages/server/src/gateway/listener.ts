@@ -157,11 +157,22 @@ export function createDualProtocolServer(handler: Handler, options: ListenerOpti
     });
   });
 
+  /** Requests still receiving their body, each with what ends it: close() ends them early. */
+  const bodiesPending = new Set<() => void>();
+
   /** Ends a request whose body has not arrived in time, unless it arrives or is answered first. */
   function watchBody(req: AnyRequest, res: AnyResponse, onExpiry: () => void): void {
-    if (limits.bodyTimeoutMs <= 0 || req.complete) return;
-    const timer = setTimeout(onExpiry, limits.bodyTimeoutMs).unref();
-    const stop = () => clearTimeout(timer);
+    if (req.complete) return;
+    const timer = limits.bodyTimeoutMs > 0 ? setTimeout(expire, limits.bodyTimeoutMs).unref() : undefined;
+    function expire(): void {
+      stop();
+      onExpiry();
+    }
+    function stop(): void {
+      clearTimeout(timer);
+      bodiesPending.delete(expire);
+    }
+    bodiesPending.add(expire);
     req.once('end', stop);
     req.once('error', stop);
     res.once('close', stop);
@@ -245,6 +256,9 @@ export function createDualProtocolServer(handler: Handler, options: ListenerOpti
           for (const connection of connections.values()) {
             if (connection.protocol !== 'http2' && connection.responses.size === 0) connection.socket.destroy();
           }
+          // A request whose body is still on its way has reached no handler: nothing is lost by
+          // ending it now rather than waiting out its deadline.
+          for (const expire of bodiesPending) expire();
         }, IDLE_GRACE_MS).unref();
         for (const session of sessions) session.close();
         // Connections still busy finish their requests; the HTTP/1 server closes them after.
