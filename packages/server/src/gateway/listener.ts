@@ -98,6 +98,10 @@ export function createDualProtocolServer(handler: Handler, options: ListenerOpti
     { settings: { initialWindowSize: HTTP2_WINDOW_BYTES, maxConcurrentStreams: limits.maxConcurrentStreams }, maxSessionMemory: 64 },
     handler,
   );
+  // A client may open up to 100 streams before it has our SETTINGS (nghttp2 clients assume 100,
+  // RFC 9113 recommends no fewer): those refusals are honest. Past them, as many again as Node
+  // allows rejected streams (maxSessionRejectedStreams) before the session is ended.
+  const refusedStreamsAllowed = 100 + Math.max(0, 100 - limits.maxConcurrentStreams);
   const connections = new Map<Socket, Connection>();
   const sessions = new Set<Http2Session>();
   let closing = false;
@@ -116,7 +120,20 @@ export function createDualProtocolServer(handler: Handler, options: ListenerOpti
     session.once('close', () => sessions.delete(session));
     if (!connection) return;
     let openStreams = 0;
+    let lastStreamId = -1;
+    let refusedStreams = 0;
     session.on('stream', (stream) => {
+      // nghttp2 refuses a stream over SETTINGS_MAX_CONCURRENT_STREAMS without a word to Node, and
+      // Node's maxSessionRejectedStreams does not count it: a client ignoring the limit would be
+      // refused forever. Client stream ids go up by 2, so the ids skipped are the streams refused.
+      const id = stream.id ?? lastStreamId + 2;
+      refusedStreams += (id - lastStreamId) / 2 - 1;
+      lastStreamId = id;
+      // As Node ends a session over maxSessionRejectedStreams: GOAWAY ENHANCE_YOUR_CALM.
+      // (With no error, destroy() would send NO_ERROR whatever code it is given.)
+      if (refusedStreams > refusedStreamsAllowed) {
+        return session.destroy(new Error(`${refusedStreams} streams refused`), http2Constants.NGHTTP2_ENHANCE_YOUR_CALM);
+      }
       openStreams++;
       clearDeadline(connection);
       stream.once('close', () => {

@@ -353,6 +353,60 @@ describe('HTTP/2 abuse', () => {
     assert.equal(new Set(results.map((r) => r.SequenceNumber)).size, 200);
   });
 
+  it('refuses streams over the limit to a client that ignores it, then ends its session with ENHANCE_YOUR_CALM', async () => {
+    // Raw frames: node:http2's own client would queue its streams past the limit.
+    const frame = (type: number, flags: number, streamId: number, payload = Buffer.alloc(0)) => {
+      const head = Buffer.alloc(9);
+      head.writeUIntBE(payload.length, 0, 3);
+      head[3] = type;
+      head[4] = flags;
+      head.writeUInt32BE(streamId, 5);
+      return Buffer.concat([head, payload]);
+    };
+    const [DATA, HEADERS, RST_STREAM, SETTINGS, GOAWAY] = [0x0, 0x1, 0x3, 0x4, 0x7];
+    const [END_STREAM, END_HEADERS] = [0x1, 0x4];
+    // HPACK: :method POST, :path /, :scheme http (static table), :authority localhost.
+    const requestHeaders = Buffer.concat([Buffer.from([0x83, 0x84, 0x86, 0x41, 9]), Buffer.from('localhost')]);
+    const connection = new RawConnection(node.port);
+    connection.write(Buffer.concat([Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n'), frame(SETTINGS, 0, 0)]));
+    // 8 streams held open (no END_STREAM), then 292 more, each refused.
+    const opened = 300;
+    const burst = Array.from({ length: opened }, (_, i) => frame(HEADERS, END_HEADERS, 1 + 2 * i, requestHeaders));
+    connection.write(Buffer.concat(burst));
+    /** The server's frames so far (a server sends no preface: its first frame is its SETTINGS). */
+    const parse = () => {
+      const found: Array<{ type: number; flags: number; code: number }> = [];
+      const bytes = Buffer.from(connection.received, 'latin1');
+      for (let at = 0; at + 9 <= bytes.length;) {
+        const length = bytes.readUIntBE(at, 3);
+        if (at + 9 + length > bytes.length) break;
+        const type = bytes[at + 3]!;
+        const payload = bytes.subarray(at + 9, at + 9 + length);
+        found.push({
+          type,
+          flags: bytes[at + 4]!,
+          code: type === RST_STREAM ? payload.readUInt32BE(0) : type === GOAWAY ? payload.readUInt32BE(4) : 0,
+        });
+        at += 9 + length;
+      }
+      return found;
+    };
+    const REFUSED_STREAM = http2Constants.NGHTTP2_REFUSED_STREAM;
+    await eventually(
+      async () => (parse().filter((f) => f.type === RST_STREAM && f.code === REFUSED_STREAM).length === opened - 8 ? true : undefined),
+      'the streams over the limit refused',
+    );
+    // The 8 held streams end (their answers free their slots); the next stream accepted shows
+    // the 292 refused, and the session is ended.
+    connection.write(Buffer.concat(Array.from({ length: 8 }, (_, i) => frame(DATA, END_STREAM, 1 + 2 * i))));
+    const answered = () => parse().filter((f) => (f.type === DATA || f.type === HEADERS) && f.flags & END_STREAM).length;
+    await eventually(async () => (answered() === 8 ? true : undefined), 'the 8 held streams answered');
+    connection.write(frame(HEADERS, END_HEADERS | END_STREAM, 1 + 2 * opened, requestHeaders));
+    await within(connection.closed, 'the session ended');
+    const goaway = parse().find((f) => f.type === GOAWAY);
+    assert.equal(goaway?.code, http2Constants.NGHTTP2_ENHANCE_YOUR_CALM);
+  });
+
   it('ends a session that opens and resets streams without end (rapid reset), and serves the next one', async () => {
     const session = connectHttp2(node.url);
     session.on('error', () => {});
