@@ -14,7 +14,7 @@ import { connect as connectHttp2, constants as http2Constants, type ClientHttp2S
 import { connect as connectTcp, type Socket } from 'node:net';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { ListStreamsCommand, PutRecordCommand, type KinesisClient } from '@aws-sdk/client-kinesis';
+import { ListStreamsCommand, PutRecordCommand } from '@aws-sdk/client-kinesis';
 import { createActiveStream, eventually } from '../helpers/api.js';
 import { uniqueName } from '../helpers/clients.js';
 import { nodePerSuite, startNode, type TestNode } from '../helpers/fixture.js';
