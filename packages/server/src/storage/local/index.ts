@@ -3,7 +3,7 @@
  * all under one data directory:
  *
  *   <dataDir>/freshet-storage.json   format marker, checked at open
- *   <dataDir>/LOCK                   pid of the process using the directory
+ *   <dataDir>/LOCK                   locked (kernel lock) by the process using the directory; holds its pid
  *   <dataDir>/meta/                  MetadataStore files
  *   <dataDir>/streams/<id>/          one StreamLog per stream: segments and their indexes
  *
@@ -14,6 +14,7 @@ import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { createLogger, type Logger } from '../../core/logger.js';
 import { BufferPool } from '../../util/bufferPool.js';
+import { acquireDirectoryLock } from './directoryLock.js';
 import { ensureDir, writeFileAtomic } from './files.js';
 import { IndexCache } from './indexCache.js';
 import {
@@ -29,6 +30,7 @@ import { LocalRecordStore } from './recordStore.js';
 import type { MetadataStore, RecordStore } from '../types.js';
 
 export { StorageCorruptionError, StorageFailedError, StorageOverloadedError } from './errors.js';
+export { DirectoryInUseError } from './directoryLock.js';
 
 export interface LocalStorageOptions {
   dataDir: string;
@@ -66,7 +68,7 @@ export async function openLocalStorage(options: LocalStorageOptions): Promise<Lo
   const dataDir = path.resolve(options.dataDir);
   const sync = options.fsync === 'always';
   await ensureDir(dataDir, sync);
-  const lock = await acquireLock(dataDir);
+  const lock = await acquireDirectoryLock(dataDir);
   try {
     await checkFormat(dataDir, sync);
     const metadata = await LocalMetadataStore.open(path.join(dataDir, 'meta'), sync);
@@ -128,44 +130,5 @@ async function checkFormat(dataDir: string, sync: boolean): Promise<void> {
   const found = JSON.parse(text) as { format?: unknown; version?: unknown };
   if (found.format !== FORMAT.format || found.version !== FORMAT.version) {
     throw new Error(`${file} describes ${text.trim()}; this Freshet reads ${JSON.stringify(FORMAT)}`);
-  }
-}
-
-/**
- * One process per data directory: two writers on one log would interleave chunks. The lock file
- * holds the owner's pid; a lock whose process is gone (after kill -9) is taken over.
- */
-async function acquireLock(dataDir: string): Promise<{ release(): Promise<void> }> {
-  const file = path.join(dataDir, 'LOCK');
-  for (let attempt = 0; attempt < 3; attempt++) {
-    try {
-      const handle = await fs.open(file, 'wx');
-      await handle.writeFile(String(process.pid));
-      await handle.close();
-      let released = false;
-      return {
-        release: async () => {
-          if (released) return;
-          released = true;
-          await fs.rm(file, { force: true });
-        },
-      };
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-    }
-    const owner = Number((await fs.readFile(file, 'utf8').catch(() => '')).trim());
-    if (owner === process.pid) throw new Error(`${dataDir} is already open in this process`);
-    if (Number.isInteger(owner) && owner > 0 && isAlive(owner)) throw new Error(`${dataDir} is in use by process ${owner}`);
-    await fs.rm(file, { force: true }); // stale: its owner died without closing
-  }
-  throw new Error(`could not lock ${dataDir}`);
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
