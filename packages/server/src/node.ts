@@ -11,7 +11,7 @@ import { createGateway } from './gateway/gateway.js';
 import { defaultBodyBudgetBytes, defaultMaxConnections } from './gateway/limits.js';
 import { createDualProtocolServer, DEFAULT_CONNECTION_LIMITS, type ConnectionLimits } from './gateway/listener.js';
 import { DEFAULT_ENGINE_OPTIONS, Engine, kinesisService, OffThreadDecoder, type EngineOptions } from './services/kinesis/index.js';
-import { openLocalStorage } from './storage/local/index.js';
+import { openLocalStorage, type LocalStorageDamage } from './storage/local/index.js';
 
 /** What connections and request bodies may hold (the timeouts, caps and body budget). */
 export interface ConnectionOptions extends ConnectionLimits {
@@ -62,6 +62,11 @@ export interface RunningFreshet {
   url: string;
   port: number;
   engine: Engine;
+  /**
+   * The damage the storage found (metadata files quarantined at start), each also logged at error
+   * level when found. `freshet check` lists the same and more; a metrics export is issue #22's.
+   */
+  storageDamage(): LocalStorageDamage;
   /** Stops accepting requests, lets in-flight ones finish, flushes and closes storage. */
   close(): Promise<void>;
 }
@@ -112,6 +117,7 @@ export async function startFreshet(overrides: Partial<FreshetOptions> = {}): Pro
     url: `http://${host}:${port}`,
     port,
     engine,
+    storageDamage: () => storage.damage(),
     close: () =>
       (closing ??= (async () => {
         for (const service of services) service.stop?.();

@@ -106,7 +106,7 @@ describe('metadata store', () => {
     }
   });
 
-  it('rejects values that are not JSON, and refuses to open over a corrupt file', async () => {
+  it('rejects values that are not JSON, and quarantines a corrupt file at open (test/faults/metadata.test.ts)', async () => {
     const { storage, dataDir } = await openTemp();
     await assert.rejects(storage.metadata.put('k', undefined), TypeError);
     await assert.rejects(storage.metadata.put('k', 1n), TypeError);
@@ -117,7 +117,13 @@ describe('metadata store', () => {
     const bytes = fs.readFileSync(file);
     bytes[bytes.length - 3] ^= 1;
     fs.writeFileSync(file, bytes);
-    await assert.rejects(openTemp({ dataDir }), /checksum mismatch/);
+    const reopened = await openTemp({ dataDir });
+    assert.equal(await reopened.storage.metadata.get('k'), undefined);
+    assert.deepEqual(
+      reopened.storage.damage().metadata.map((d) => [d.key, d.reason]),
+      [['k', 'checksum mismatch']],
+    );
+    await reopened.storage.close();
     removeDir(dataDir);
   });
 });

@@ -4,7 +4,7 @@
  *
  *   <dataDir>/freshet-storage.json   format marker, checked at open
  *   <dataDir>/LOCK                   locked (kernel lock) by the process using the directory; holds its pid
- *   <dataDir>/meta/                  MetadataStore files
+ *   <dataDir>/meta/                  MetadataStore files (damaged ones moved to meta/quarantine/)
  *   <dataDir>/streams/<id>/          one StreamLog per stream: segments and their indexes
  *
  * See docs/storage.md.
@@ -25,12 +25,13 @@ import {
   MAX_SEGMENT_BYTES,
   MIN_SEGMENT_BYTES,
 } from './limits.js';
-import { LocalMetadataStore } from './metadataStore.js';
+import { LocalMetadataStore, type MetadataDamage } from './metadataStore.js';
 import { LocalRecordStore } from './recordStore.js';
 import type { MetadataStore, RecordStore } from '../types.js';
 
 export { StorageCorruptionError, StorageFailedError, StorageOverloadedError } from './errors.js';
 export { DirectoryInUseError } from './directoryLock.js';
+export type { MetadataDamage } from './metadataStore.js';
 
 export interface LocalStorageOptions {
   dataDir: string;
@@ -48,7 +49,7 @@ export interface LocalStorageOptions {
   maxChunksPerSegment?: number;
   /** Memory for sealed segment indexes loaded for reads, shared by all streams (default 64 MiB). */
   indexCacheBytes?: number;
-  /** Where storage reports what it recovered from (default: a pino logger on stderr). */
+  /** Where storage reports what it recovered from, and damage at error level (default: a pino logger on stderr). */
   logger?: Logger;
   /** Reports recoveries (torn tails truncated, indexes rebuilt). Default: the logger, at warn. */
   warn?: (message: string) => void;
@@ -57,7 +58,13 @@ export interface LocalStorageOptions {
 export interface LocalStorage {
   records: RecordStore;
   metadata: MetadataStore;
+  /** The damage found so far: metadata files quarantined at open. */
+  damage(): LocalStorageDamage;
   close(): Promise<void>;
+}
+
+export interface LocalStorageDamage {
+  metadata: MetadataDamage[];
 }
 
 const FORMAT_FILE = 'freshet-storage.json';
@@ -71,7 +78,13 @@ export async function openLocalStorage(options: LocalStorageOptions): Promise<Lo
   const lock = await acquireDirectoryLock(dataDir);
   try {
     await checkFormat(dataDir, sync);
-    const metadata = await LocalMetadataStore.open(path.join(dataDir, 'meta'), sync);
+    const metadata = await LocalMetadataStore.open(path.join(dataDir, 'meta'), sync, (damage) =>
+      config.logger.error(
+        { component: 'storage', file: damage.file, key: damage.key, reason: damage.reason, quarantined: damage.quarantined },
+        `damaged metadata file ${damage.file}${damage.key === undefined ? '' : ` (key ${damage.key})`}: ${damage.reason}; ` +
+          `moved to ${damage.quarantined}; its key is absent from now on, and revisions jump past any it may have held`,
+      ),
+    );
     const records = await LocalRecordStore.open({ ...config, root: path.join(dataDir, 'streams') });
     let closing: Promise<void> | undefined;
     const close = async () => {
@@ -82,7 +95,12 @@ export async function openLocalStorage(options: LocalStorageOptions): Promise<Lo
         await lock.release();
       }
     };
-    return { records, metadata, close: () => (closing ??= close()) };
+    return {
+      records,
+      metadata,
+      damage: () => ({ metadata: metadata.damage() }),
+      close: () => (closing ??= close()),
+    };
   } catch (error) {
     await lock.release();
     throw error;
@@ -101,12 +119,14 @@ function checkOptions(options: LocalStorageOptions) {
     throw new RangeError('maxChunksPerSegment must be a positive integer');
   }
   const indexCacheBytes = options.indexCacheBytes ?? DEFAULT_INDEX_CACHE_BYTES;
+  const logger = options.logger ?? createLogger();
   return {
     fsync: options.fsync,
     segmentBytes,
     maxChunksPerSegment,
     now: options.now ?? Date.now,
-    warn: options.warn ?? warnThrough(options.logger ?? createLogger()),
+    logger,
+    warn: options.warn ?? warnThrough(logger),
     indexCache: new IndexCache(indexCacheBytes),
     batchBuffers: new BufferPool({ maxFreeBytes: BATCH_BUFFER_POOL_BYTES }),
   };
