@@ -35,8 +35,8 @@ export type KinesisErrorCode = keyof typeof ERROR_STATUS;
 
 /** An AwsError whose code is one Kinesis answers with. */
 export class KinesisError extends AwsError {
-  constructor(code: KinesisErrorCode, message: string | undefined, status: number = ERROR_STATUS[code]) {
-    super(code, message, status);
+  constructor(code: KinesisErrorCode, message: string | undefined, status: number = ERROR_STATUS[code], options?: { cause?: unknown }) {
+    super(code, message, status, options);
   }
 }
 
@@ -46,3 +46,31 @@ export const resourceInUse = (message: string) => new KinesisError('ResourceInUs
 export const limitExceeded = (message: string) => new KinesisError('LimitExceededException', message);
 export const expiredIterator = (message: string) => new KinesisError('ExpiredIteratorException', message);
 export const expiredNextToken = (message: string) => new KinesisError('ExpiredNextTokenException', message);
+
+/** The errno codes of a full store: no space left, or the quota spent. */
+const STORE_FULL_CODES: Record<string, string> = { ENOSPC: 'no space left on the device', EDQUOT: 'disk quota exceeded' };
+
+/**
+ * The errno code when a storage failure is a full store, whatever the engine: the failure's own
+ * `code`, or its cause's (the write's system error).
+ */
+export function storeFullCode(err: unknown): string | undefined {
+  for (let e = err as { code?: unknown; cause?: unknown } | undefined, depth = 0; e && typeof e === 'object' && depth < 3; depth++) {
+    if (typeof e.code === 'string' && Object.hasOwn(STORE_FULL_CODES, e.code)) return e.code;
+    e = e.cause as typeof e;
+  }
+  return undefined;
+}
+
+/**
+ * What PutRecord and PutRecords answer when the store is full: AWS's 500-class error, saying why
+ * and that nothing of the request was stored (the storage refuses an append wholly), so that a
+ * retry once space returns cannot duplicate records.
+ */
+export const storeFull = (code: string, cause: unknown) =>
+  new KinesisError(
+    'InternalFailureException',
+    `The store is full (${code}: ${STORE_FULL_CODES[code]}): no record of this request was stored. Retry once space is freed.`,
+    ERROR_STATUS.InternalFailureException,
+    { cause },
+  );

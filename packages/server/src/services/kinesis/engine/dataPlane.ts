@@ -4,7 +4,7 @@
  * PutRecords touching 200 shards is one appendMany), and group commit below (appends issued in
  * one event-loop turn share one write and one sync).
  */
-import { expiredIterator, invalidArgument, resourceNotFound } from '../errors.js';
+import { expiredIterator, invalidArgument, resourceNotFound, storeFull, storeFullCode } from '../errors.js';
 import type * as Shapes from '../shapes.generated.js';
 import { StorageOverloadedError, type AppendPart, type AppendResult, type RecordInput } from '../../../storage/types.js';
 import type { LiveStream, StreamCatalog } from './catalog.js';
@@ -18,6 +18,9 @@ import { shardIdOf, shardIndexOf, type ShardState } from './shards.js';
 import { streamArn, type StreamState } from './streamState.js';
 import type { ThroughputLimits } from './throughput.js';
 import type { Autoscaler } from './autoscaler.js';
+
+/** How often a full store is logged while writes keep failing on it. */
+const STORE_FULL_LOG_INTERVAL_MS = 10_000;
 
 /** A PutRecords request's records for one shard: an `appendMany` part as it is. */
 interface ShardBatch extends AppendPart {
@@ -184,7 +187,7 @@ export class DataPlane {
       // The disk is behind by more than the storage lets queue: throttle, as AWS does when a
       // shard is over capacity, so producers back off and retry.
       if (err instanceof StorageOverloadedError) throw this.limits.shardRateExceeded(live.state, shardIndex);
-      throw err;
+      throw this.storageFailure(live, err);
     } finally {
       this.endAppend(live, shardIndex);
     }
@@ -203,10 +206,32 @@ export class DataPlane {
       return await live.log.appendMany(batches);
     } catch (err) {
       if (err instanceof StorageOverloadedError) return undefined;
-      throw err;
+      throw this.storageFailure(live, err);
     } finally {
       for (const { shard } of batches) this.endAppend(live, shard);
     }
+  }
+
+  /** When a full store was last logged (epoch ms): once per STORE_FULL_LOG_INTERVAL_MS is enough. */
+  private storeFullLoggedMs = Number.NEGATIVE_INFINITY;
+
+  /**
+   * A failed append's answer: a full store gets its own InternalFailureException message (and an
+   * error-level log line, at most one per interval: every write fails alike while the disk is
+   * full); anything else goes up as it is, to be answered as an internal failure and logged.
+   */
+  private storageFailure(live: LiveStream, err: unknown): unknown {
+    const code = storeFullCode(err);
+    if (code === undefined) return err;
+    const now = this.options.clock.now();
+    if (now - this.storeFullLoggedMs >= STORE_FULL_LOG_INTERVAL_MS) {
+      this.storeFullLoggedMs = now;
+      this.options.logger.error(
+        { err, stream: live.state.name, code },
+        'the store is full: writes are refused (InternalFailureException) until space is freed',
+      );
+    }
+    return storeFull(code, err);
   }
 
   /**
