@@ -98,9 +98,10 @@ export interface StreamLog {
    * too many bytes waiting (StorageOverloadedError, judged on the parts' total), refuses the call
    * and appends nothing. Otherwise they join the same group commit as appends, are laid out in
    * call order (parts of one shard in the parts' order), and the promise resolves once every
-   * part is durable, with the parts' results in order. If the log fails before that, it rejects
-   * once; a group may span two flushes, so some parts may be readable already, and others may
-   * appear after a reopen (as a rejected append may).
+   * part is durable, with the parts' results in order. A group is never split between two
+   * flushes: it is written with one write and made durable with one sync, so it is stored wholly
+   * or not at all. If that write or sync fails, it rejects once and nothing of it is stored (the
+   * local engine cuts the failed bytes back, see docs/storage.md).
    */
   appendMany(parts: ReadonlyArray<AppendPart>): Promise<AppendResult[]>;
   read(shard: number, from: bigint, limits: ReadLimits): Promise<ReadResult>;
@@ -112,6 +113,8 @@ export interface StreamLog {
   lastArrivalMs(shard: number): number | undefined;
   /** Reclaims the space of records that arrived before notBeforeMs (whole segments at a time). */
   trim(notBeforeMs: number): Promise<void>;
+  /** Damage found so far in this log (at recovery and by reads), each range once, oldest first. */
+  damage(): DamagedRange[];
   close(): Promise<void>;
 }
 
@@ -124,7 +127,31 @@ export interface RecordStore {
   open(id: string): Promise<StreamLog>;
   /** Deletes a stream's log and reclaims its space; the log must not be open. */
   destroy(id: string): Promise<void>;
+  /** Damage found so far, over every log opened so far. */
+  damage(): DamagedRange[];
+  /**
+   * Scans every segment and index of one log and reports what fails its checks, without changing
+   * anything. Works on a log that is open (up to its committed end) and on one that is not.
+   */
+  verify(id: string): Promise<DamagedRange[]>;
   close(): Promise<void>;
+}
+
+/**
+ * Bytes of a log that failed their checks. Reads skip them (as AWS skips trimmed records); the
+ * records outside them stay readable.
+ */
+export interface DamagedRange {
+  /** The stream log id (RecordStore.open's argument). */
+  log: string;
+  /** The file holding the bytes, relative to the data directory. */
+  file: string;
+  /** Byte positions in the log: [from, to). */
+  from: number;
+  to: number;
+  reason: string;
+  /** Where a copy of bytes that recovery removed was kept, relative to the data directory. */
+  quarantined?: string;
 }
 
 /**

@@ -42,6 +42,7 @@ function observed(log: StreamLog, probe: Probe, live: () => LiveStream): StreamL
     cursorAtTime: (shard, timeMs) => log.cursorAtTime(shard, timeMs),
     lastArrivalMs: (shard) => log.lastArrivalMs(shard),
     trim: (notBeforeMs) => log.trim(notBeforeMs),
+    damage: () => log.damage(),
     close: () => log.close(),
   };
 }
@@ -59,6 +60,8 @@ describe('engine: PutRecords over many shards', () => {
     const records: RecordStore = {
       open: async (id) => observed(await storage.records.open(id), probe, live),
       destroy: (id) => storage.records.destroy(id),
+      damage: () => storage.records.damage(),
+      verify: (id) => storage.records.verify(id),
       close: () => storage.records.close(),
     };
     engine = await Engine.open(storage.metadata, records, { createStreamMs: 0 });

@@ -69,3 +69,10 @@ export const MAX_META_VALUE_BYTES = 4 * MiB;
 
 /** File names stay well under the 255-byte limit of common file systems. */
 export const MAX_ENCODED_NAME_BYTES = 200;
+
+/**
+ * The durable high-water mark of positions (reservedPosition.ts) is moved this far ahead of the
+ * written end each time a write would pass it: one extra sync per 256 MiB of log, and at most
+ * this many positions skipped at a restart after a crash (positions are 2^53: plenty).
+ */
+export const RESERVE_STEP_BYTES = 256 * MiB;

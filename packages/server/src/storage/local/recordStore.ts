@@ -10,11 +10,12 @@ import { randomUUID } from 'node:crypto';
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { encodeName, ensureDir, fsyncDir } from './files.js';
+import { verifyLog } from './recovery.js';
 import { LocalStreamLog, type StreamLogConfig } from './streamLog.js';
-import type { RecordStore, StreamLog } from '../types.js';
+import type { DamagedRange, RecordStore, StreamLog } from '../types.js';
 
 /** What every stream log is opened with, and where the stream directories live. */
-export interface RecordStoreConfig extends Omit<StreamLogConfig, 'dir' | 'onClosed'> {
+export interface RecordStoreConfig extends Omit<StreamLogConfig, 'dir' | 'id' | 'dataDir' | 'onClosed'> {
   /** `<dataDir>/streams` */
   root: string;
 }
@@ -26,6 +27,8 @@ const MAX_STREAM_ID_LENGTH = 1024;
 export class LocalRecordStore implements RecordStore {
   private readonly logs = new Map<string, Promise<LocalStreamLog>>();
   private readonly destroying = new Set<string>();
+  /** Every log opened so far (the latest instance per id), for damage(). */
+  private readonly opened = new Map<string, LocalStreamLog>();
   private closing = false;
 
   private constructor(private readonly config: RecordStoreConfig) {}
@@ -49,9 +52,12 @@ export class LocalRecordStore implements RecordStore {
     const opening: Promise<LocalStreamLog> = LocalStreamLog.open({
       ...this.config,
       dir: this.dirOf(id),
+      id,
+      dataDir: path.dirname(this.config.root),
       onClosed: () => this.forget(id, opening),
     });
     this.logs.set(id, opening);
+    void opening.then((log) => this.opened.set(id, log)).catch(() => undefined);
     opening.catch(() => this.forget(id, opening));
     return opening;
   }
@@ -63,6 +69,7 @@ export class LocalRecordStore implements RecordStore {
     if (this.logs.has(id)) throw new Error(`stream log ${id} is open; close it before destroying it`);
     if (this.destroying.has(id)) throw new Error(`stream log ${id} is already being destroyed`);
     this.destroying.add(id);
+    this.opened.delete(id);
     try {
       const trash = path.join(this.config.root, TRASH_PREFIX + randomUUID());
       try {
@@ -76,6 +83,27 @@ export class LocalRecordStore implements RecordStore {
     } finally {
       this.destroying.delete(id);
     }
+  }
+
+  damage(): DamagedRange[] {
+    return [...this.opened.values()].flatMap((log) => log.damage());
+  }
+
+  async verify(id: string): Promise<DamagedRange[]> {
+    const problem = checkId(id);
+    if (problem) throw problem;
+    const open = this.logs.get(id);
+    const log = open ? await open.catch(() => undefined) : undefined;
+    const committedEnd = log && !log.isClosing ? log.committedPosition : undefined;
+    const dataDir = path.dirname(this.config.root);
+    const found = await verifyLog(this.dirOf(id), committedEnd);
+    return found.map((damage) => ({
+      log: id,
+      file: path.relative(dataDir, damage.file),
+      from: damage.from,
+      to: damage.to,
+      reason: damage.reason,
+    }));
   }
 
   /** Closes every open log (flushing its pending appends); a log that failed to open is skipped. */

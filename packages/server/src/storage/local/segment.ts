@@ -7,7 +7,7 @@
 
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
-import { checksumMatches, parseChunkHeader, recordsFitChunk, CHUNK_HEADER_BYTES, type ChunkHeader } from './chunk.js';
+import { checksumMatches, parseChunkHeader, recordsFitChunk, CHUNK_HEADER_BYTES, CHUNK_MAGIC, type ChunkHeader } from './chunk.js';
 import { assert } from './errors.js';
 import { readFully } from './files.js';
 import { SCAN_BLOCK_BYTES } from './limits.js';
@@ -126,21 +126,35 @@ export class Segment {
   }
 }
 
+/** Bytes of a segment file that failed the chunk checks, as offsets in the file. */
+export interface ScanDamage {
+  from: number;
+  to: number;
+  reason: string;
+}
+
 export interface ScanResult {
   index: SegmentIndex;
-  /** Bytes of the file that hold valid chunks; the file is torn or corrupt after this if < size. */
+  /** Bad byte ranges followed by a valid chunk: confined, the chunks after them are indexed. */
+  damaged: ScanDamage[];
+  /** End of the last valid chunk. Bytes after it (if < size) hold no valid chunk: a torn tail. */
   validBytes: number;
-  /** Why the scan stopped before the end of the file. */
+  /** Why the bytes after validBytes are not chunks (undefined when the file ends with a chunk). */
   problem: string | undefined;
 }
 
 /**
  * Reads a segment file from the start, verifying every chunk (header, position, checksum, record
- * structure, arrival order), and indexes the valid ones. Stops at the first invalid chunk.
+ * structure, arrival order), and indexes the valid ones. At a chunk that fails, the scan
+ * resynchronises on the next valid chunk: a chunk header names its own position, so a candidate
+ * found by searching for the magic byte must sit exactly where it says, and pass its checksum,
+ * before it is trusted. Only the bytes in between become a damaged range; if no valid chunk follows
+ * up to the end of the file, those bytes are the torn tail (validBytes, problem).
  * minArrivalMs is the newest arrival of earlier segments: times never go backwards in a log.
  */
 export async function scanSegment(handle: fs.FileHandle, base: number, fileBytes: number, minArrivalMs: number): Promise<ScanResult> {
   const index = new SegmentIndex();
+  const damaged: ScanDamage[] = [];
   let block = Buffer.allocUnsafe(Math.min(SCAN_BLOCK_BYTES, Math.max(fileBytes, CHUNK_HEADER_BYTES)));
   let blockStart = 0;
   let blockBytes = 0;
@@ -155,23 +169,54 @@ export async function scanSegment(handle: fs.FileHandle, base: number, fileBytes
     return at + length <= blockStart + blockBytes;
   };
 
+  /** The valid chunk starting at file offset `at`, or why there is none. */
+  const chunkAt = async (at: number): Promise<ChunkHeader | string> => {
+    if (!(await ensure(at, Math.min(CHUNK_HEADER_BYTES, fileBytes - at)))) return 'short read';
+    const header = parseChunkHeader(block, at - blockStart, fileBytes - at);
+    if (typeof header === 'string') return header;
+    if (header.position !== base + at) return 'chunk names another position';
+    if (header.arrivalMs < lastArrival) return 'arrival time goes backwards';
+    if (!(await ensure(at, header.length))) return 'short read';
+    const offset = at - blockStart;
+    if (!checksumMatches(block, offset, header.length)) return 'chunk checksum mismatch';
+    if (!recordsFitChunk(block, offset, header)) return 'records do not fill the chunk';
+    return header;
+  };
+
+  /** The offset of the next valid chunk after a bad one at `from`, or -1 if none to the end. */
+  const resync = async (from: number): Promise<number> => {
+    let at = from + 1;
+    while (at + CHUNK_HEADER_BYTES <= fileBytes) {
+      if (!(await ensure(at, CHUNK_HEADER_BYTES))) return -1;
+      const found = block.subarray(0, blockBytes).indexOf(CHUNK_MAGIC, at - blockStart);
+      if (found < 0) {
+        // No candidate in this block; the next block starts where this one ends.
+        at = blockStart + blockBytes;
+        continue;
+      }
+      at = blockStart + found;
+      if (at + CHUNK_HEADER_BYTES > fileBytes) return -1;
+      if (typeof (await chunkAt(at)) !== 'string') return at;
+      at++;
+    }
+    return -1;
+  };
+
   let at = 0;
   while (at < fileBytes) {
-    const stop = (problem: string): ScanResult => ({ index, validBytes: at, problem });
-    if (!(await ensure(at, Math.min(CHUNK_HEADER_BYTES, fileBytes - at)))) return stop('short read');
-    const header = parseChunkHeader(block, at - blockStart, fileBytes - at);
-    if (typeof header === 'string') return stop(header);
-    if (header.position !== base + at) return stop('chunk names another position');
-    if (header.arrivalMs < lastArrival) return stop('arrival time goes backwards');
-    if (!(await ensure(at, header.length))) return stop('short read');
-    const offset = at - blockStart;
-    if (!checksumMatches(block, offset, header.length)) return stop('chunk checksum mismatch');
-    if (!recordsFitChunk(block, offset, header)) return stop('records do not fill the chunk');
+    const header = await chunkAt(at);
+    if (typeof header === 'string') {
+      const next = await resync(at);
+      if (next < 0) return { index, damaged, validBytes: at, problem: header };
+      damaged.push({ from: at, to: next, reason: header });
+      at = next;
+      continue;
+    }
     addChunk(index, header);
     lastArrival = header.arrivalMs;
     at += header.length;
   }
-  return { index, validBytes: at, problem: undefined };
+  return { index, damaged, validBytes: at, problem: undefined };
 }
 
 function addChunk(index: SegmentIndex, header: ChunkHeader): void {

@@ -10,9 +10,10 @@
  */
 
 import * as fs from 'node:fs/promises';
+import * as path from 'node:path';
 import { CHUNK_HEADER_BYTES, decodeRecords, encodeChunk, recordBytes, verifyChunk, type DecodeBudget } from './chunk.js';
 import { Mutex, nextTurn, Queue } from './concurrency.js';
-import { assert, StorageCorruptionError, StorageFailedError, StorageOverloadedError } from './errors.js';
+import { assert, storageFailure, StorageFailedError, StorageOverloadedError } from './errors.js';
 import { fsyncDir, readFully, writeFileAtomic, writeFullySmallSync } from './files.js';
 import type { BufferPool } from '../../util/bufferPool.js';
 import type { IndexCache } from './indexCache.js';
@@ -33,20 +34,28 @@ import {
   MAX_SHARD,
   MAX_SPAN_BYTES,
   READ_GAP_BYTES,
+  RESERVE_STEP_BYTES,
   SOFT_CHUNK_BYTES,
 } from './limits.js';
-import { rebuildSealedIndex, recoverLog } from './recovery.js';
+import { rebuildSealedIndex, recoverLog, type Damage } from './recovery.js';
+import { writeReservedPosition } from './reservedPosition.js';
 import { Segment } from './segment.js';
 import { decodeIndexFile, encodeIndexFile, SegmentIndex, ShardDirectory, type ChunkList } from './shardIndex.js';
-import type { AppendPart, AppendResult, ReadLimits, ReadResult, RecordInput, StoredRecord, StreamLog } from '../types.js';
+import type { AppendPart, AppendResult, DamagedRange, ReadLimits, ReadResult, RecordInput, StoredRecord, StreamLog } from '../types.js';
 
 export interface StreamLogConfig {
   dir: string;
+  /** The log's id (RecordStore.open's argument), named in damage reports. */
+  id: string;
+  /** Damage reports name files relative to this directory. */
+  dataDir: string;
   fsync: 'always' | 'never';
   segmentBytes: number;
   maxChunksPerSegment: number;
   now: () => number;
   warn: (message: string) => void;
+  /** Reports damage (bytes failing their checks), once each. Default: warn. */
+  error?: (message: string) => void;
   indexCache: IndexCache;
   /** Where a flush's batch buffer comes from, shared by every log of the store. */
   batchBuffers: BufferPool;
@@ -149,7 +158,20 @@ export class LocalStreamLog implements StreamLog {
   private readonly trimMutex = new Mutex();
   /** Sealed segments with an open read handle, least recently used first. */
   private readonly openSealed = new Set<Segment>();
+  /** A broken invariant (a bug): the log refuses appends until reopened. */
   private failure: StorageFailedError | undefined;
+  /**
+   * Set when a write or sync failed: the bytes after committedEnd are in doubt. The flush loop
+   * cuts them (or moves to a new segment past them) before the next write; no restart needed.
+   */
+  private repairNeeded: StorageFailedError | undefined;
+  /** The highest position a write may have reached (failed writes included). */
+  private attemptedEnd: number;
+  /** The durable high-water mark: no chunk is written at or past it before it is advanced. */
+  private reserved: number;
+  private readonly damaged: DamagedRange[] = [];
+  /** Positions of chunks found damaged by reads: later reads skip them. */
+  private readonly damagedChunks = new Set<number>();
   private closing = false;
   private closed: Promise<void> | undefined;
 
@@ -157,21 +179,60 @@ export class LocalStreamLog implements StreamLog {
     private readonly config: StreamLogConfig,
     segments: Segment[],
     writeHandle: fs.FileHandle,
+    reserved: number,
+    recoveryDamage: Damage[],
   ) {
     this.segments = segments;
+    this.reserved = reserved;
     this.active = segments[segments.length - 1]!;
     this.writeHandle = writeHandle;
     this.committedEnd = this.active.end;
     this.writtenEnd = this.active.end;
+    this.attemptedEnd = this.active.end;
     this.activeChunksWritten = this.active.index!.chunkCount;
     this.newestArrival = Number.NEGATIVE_INFINITY;
     this.recomputeArrivals();
+    for (const damage of recoveryDamage) this.noteDamage(damage);
   }
 
   static async open(config: StreamLogConfig): Promise<LocalStreamLog> {
-    const recovered = await recoverLog(config.dir, config.fsync === 'always', config.warn);
+    const found: Damage[] = [];
+    const recovered = await recoverLog(config.dir, config.fsync === 'always', config.warn, (damage) => found.push(damage));
     for (const { segment, index } of recovered.rebuilt) config.indexCache.add(segment, index);
-    return new LocalStreamLog(config, recovered.segments, recovered.writeHandle);
+    return new LocalStreamLog(config, recovered.segments, recovered.writeHandle, recovered.reserved, found);
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Damage
+
+  damage(): DamagedRange[] {
+    return this.damaged.map((range) => ({ ...range }));
+  }
+
+  /** The committed end, for a verify of the open log (the bytes after it are being written). */
+  get committedPosition(): number {
+    return this.committedEnd;
+  }
+
+  /** Records a damaged range and reports it once, at error level (torn tails were warned). */
+  private noteDamage(damage: Damage): void {
+    const relative = (file: string) => path.relative(this.config.dataDir, file);
+    const range: DamagedRange = {
+      log: this.config.id,
+      file: relative(damage.file),
+      from: damage.from,
+      to: damage.to,
+      reason: damage.reason,
+      ...(damage.quarantined ? { quarantined: relative(damage.quarantined) } : {}),
+    };
+    this.damaged.push(range);
+    if (damage.warned) return;
+    const report = this.config.error ?? this.config.warn;
+    const kept = range.quarantined ? `; a copy is in ${range.quarantined}` : '';
+    report(
+      `stream log ${range.log}: bytes [${range.from}, ${range.to}) of ${range.file} are damaged (${range.reason}); ` +
+        `their records are skipped, the others stay readable${kept}`,
+    );
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -226,6 +287,10 @@ export class LocalStreamLog implements StreamLog {
    * the write of batch N+1 overlaps the fdatasync of batch N (the disk never idles while the next
    * batch is copied to the page cache); batch N is committed when its sync returns, always before
    * N+1. Clears `loop` in the same synchronous step that sees the queue empty.
+   *
+   * A failed write or sync refuses its batch (and a batch written after a failed sync), then the
+   * bytes in doubt are cut before the next write (repair): the log keeps working, and a refused
+   * batch leaves nothing behind.
    */
   private async runFlushLoop(): Promise<void> {
     await nextTurn(); // collect every append issued in this event-loop turn
@@ -246,21 +311,33 @@ export class LocalStreamLog implements StreamLog {
           this.loop = undefined;
           return;
         }
+        if (this.repairNeeded) {
+          await drain();
+          const unrepaired = await this.repair();
+          if (unrepaired) {
+            // The bytes in doubt could not be cut: refuse this batch, try again with the next.
+            for (const part of this.takeBatch()) refuse(part, unrepaired);
+            await nextTurn();
+            continue;
+          }
+        }
         const batch = this.takeBatch();
         let written: WrittenBatch;
         try {
           written = await this.writeBatch(batch, drain);
         } catch (error) {
-          this.fail(error);
-          for (const part of batch) refuse(part, this.failure);
+          const failure = storageFailure('write', error);
+          this.repairNeeded ??= failure;
+          for (const part of batch) refuse(part, failure);
           continue;
         }
         if (this.config.fsync === 'never') {
           this.commit(written);
         } else {
           await drain();
-          if (this.failure) {
-            for (const part of batch) refuse(part, this.failure);
+          if (this.repairNeeded) {
+            // The previous batch's sync failed: this one sits after bytes in doubt; it is cut too.
+            for (const part of batch) refuse(part, this.repairNeeded);
             continue;
           }
           syncing = this.syncAndCommit(written);
@@ -277,15 +354,54 @@ export class LocalStreamLog implements StreamLog {
     }
   }
 
-  /** The oldest pending appends, bounded in count and bytes (at least one). */
+  /**
+   * After a failed write or sync: cuts the active segment back to the committed end (everything
+   * before it is durable) and syncs that. If the cut fails, the segment is sealed as it is (its
+   * index holds only committed chunks) and the log continues in a new segment past every byte a
+   * write may have reached, so the bytes in doubt are never indexed nor their positions issued.
+   * Returns the error to refuse appends with if neither worked (tried again on the next batch).
+   */
+  private async repair(): Promise<StorageFailedError | undefined> {
+    const failure = this.repairNeeded!;
+    const sync = this.config.fsync === 'always';
+    try {
+      await this.writeHandle.truncate(this.committedEnd - this.active.base);
+      if (sync) await this.writeHandle.datasync();
+    } catch (cutError) {
+      try {
+        await this.abandonActive();
+      } catch (error) {
+        this.config.warn(`stream log ${this.config.id}: cannot repair after a failed write (${String(cutError)}; ${String(error)})`);
+        return failure;
+      }
+    }
+    this.writtenEnd = this.committedEnd;
+    this.attemptedEnd = this.committedEnd;
+    this.activeChunksWritten = this.active.index!.chunkCount;
+    this.repairNeeded = undefined;
+    return undefined;
+  }
+
+  /**
+   * The oldest pending appends, bounded in count and bytes, in whole groups: a PutRecords request
+   * is written with one write and made durable with one sync, so it is stored wholly or not at
+   * all. At least one group (which may alone exceed the bounds).
+   */
   private takeBatch(): PendingAppend[] {
     let bytes = 0;
     let n = 0;
-    while (n < this.pending.length && n < MAX_BATCH_APPENDS) {
-      const next = this.pending.at(n).bytes + CHUNK_HEADER_BYTES;
-      if (n > 0 && bytes + next > MAX_BATCH_BYTES) break;
-      bytes += next;
-      n++;
+    while (n < this.pending.length) {
+      // A group's parts are queued together; measure the whole group at n.
+      const group = this.pending.at(n).group;
+      let end = n;
+      let groupBytes = 0;
+      while (end < this.pending.length && this.pending.at(end).group === group) {
+        groupBytes += this.pending.at(end).bytes + CHUNK_HEADER_BYTES;
+        end++;
+      }
+      if (n > 0 && (bytes + groupBytes > MAX_BATCH_BYTES || end > MAX_BATCH_APPENDS)) break;
+      bytes += groupBytes;
+      n = end;
     }
     const batch = this.pending.take(n);
     for (const append of batch) this.pendingBytes -= append.bytes;
@@ -308,6 +424,12 @@ export class LocalStreamLog implements StreamLog {
     const segment = this.active;
     const start = this.writtenEnd;
     assert(start + totalBytes <= MAX_POSITION, 'log positions stay below 2^53');
+    if (start + totalBytes > this.reserved) {
+      // Rare (every RESERVE_STEP_BYTES): positions up to the new mark may be issued from now on.
+      const reserved = start + totalBytes + RESERVE_STEP_BYTES;
+      await writeReservedPosition(this.config.dir, reserved);
+      this.reserved = reserved;
+    }
     const arrivalMs = this.nextArrivalMs();
     // A batch of megabytes in fresh memory takes a page fault per 4 KiB as it is filled; the
     // buffer is the flush's alone and is given back as soon as the write has copied it.
@@ -320,8 +442,12 @@ export class LocalStreamLog implements StreamLog {
       offset += chunk.length;
     }
     assert(offset === totalBytes, 'the batch buffer is filled exactly');
-    await writeFullySmallSync(this.writeHandle, buf, start - segment.base);
-    this.config.batchBuffers.give(buf);
+    this.attemptedEnd = Math.max(this.attemptedEnd, start + totalBytes);
+    try {
+      await writeFullySmallSync(this.writeHandle, buf, start - segment.base);
+    } finally {
+      this.config.batchBuffers.give(buf);
+    }
     this.writtenEnd = start + totalBytes;
     this.activeChunksWritten += chunks.length;
     return { batch, chunks, segment, handle: this.writeHandle, start, end: this.writtenEnd, arrivalMs };
@@ -334,15 +460,17 @@ export class LocalStreamLog implements StreamLog {
     return fullBytes || this.activeChunksWritten + incomingChunks > this.config.maxChunksPerSegment;
   }
 
-  /** Never rejects: a failed sync fails the log and rejects the batch. */
+  /** Never rejects: a failed sync refuses the batch and asks for a repair before the next write. */
   private async syncAndCommit(written: WrittenBatch): Promise<void> {
     try {
       await written.handle.datasync();
-      this.commit(written);
     } catch (error) {
-      this.fail(error);
-      for (const part of written.batch) refuse(part, this.failure);
+      const failure = storageFailure('sync', error);
+      this.repairNeeded ??= failure;
+      for (const part of written.batch) refuse(part, failure);
+      return;
     }
+    this.commit(written);
   }
 
   /** Makes a durable batch visible to readers, then acknowledges its parts. */
@@ -373,10 +501,10 @@ export class LocalStreamLog implements StreamLog {
     return this.newestArrival;
   }
 
-  /** A failed write or sync leaves the file in an unknown state: refuse appends until reopened. */
+  /** A broken invariant: refuse appends until the log is reopened (recovery starts afresh). */
   private fail(error: unknown): void {
     const message = error instanceof Error ? error.message : String(error);
-    this.failure ??= new StorageFailedError(`stream log write failed (${message}); reopen the log to recover`, error);
+    this.failure ??= new StorageFailedError(`stream log failed (${message}); reopen the log to recover`, error);
   }
 
   private rejectPending(error: Error): void {
@@ -395,22 +523,47 @@ export class LocalStreamLog implements StreamLog {
    */
   private async roll(): Promise<void> {
     const sealing = this.active;
-    const index = sealing.index!;
     const committed = sealing.end === this.committedEnd && this.writtenEnd === this.committedEnd;
     assert(!sealing.isEmpty && committed, 'roll a non-empty, fully committed segment');
+    await this.sealAndStart(sealing.end, this.committedEnd);
+  }
+
+  /**
+   * When bytes after the committed end could not be cut: seals the active segment as it is on
+   * disk (the index covers the whole file, so it is not rebuilt at open, and names only the
+   * committed chunks), and continues past every byte a write may have reached.
+   */
+  private async abandonActive(): Promise<void> {
+    const sealing = this.active;
+    const fileEnd = sealing.base + (await this.writeHandle.stat()).size;
+    const nextBase = Math.max(this.attemptedEnd, fileEnd, this.committedEnd);
+    this.config.warn(
+      `stream log ${this.config.id}: cannot cut ${sealing.logPath} back to its committed end; ` +
+        `sealed as it is, the log continues at position ${nextBase}`,
+    );
+    await this.sealAndStart(Math.max(fileEnd, this.committedEnd), nextBase);
+  }
+
+  private async sealAndStart(sealedEnd: number, nextBase: number): Promise<void> {
+    const sealing = this.active;
+    const index = sealing.index!;
     const sync = this.config.fsync === 'always';
-    await writeFileAtomic(sealing.indexPath, encodeIndexFile(sealing.base, sealing.end, index), sync);
-    const next = new Segment(this.config.dir, sealing.end, sealing.end, false);
+    await writeFileAtomic(sealing.indexPath, encodeIndexFile(sealing.base, sealedEnd, index), sync);
+    const next = new Segment(this.config.dir, nextBase, nextBase, false);
     const handle = await fs.open(next.logPath, 'wx+');
     if (sync) await fsyncDir(this.config.dir);
     next.index = new SegmentIndex();
     next.adoptHandle(handle);
+    sealing.end = sealedEnd;
     sealing.sealed = true;
     sealing.directory = ShardDirectory.fromIndex(index);
     this.config.indexCache.add(sealing, index);
     this.segments = [...this.segments, next];
     this.active = next;
     this.writeHandle = handle;
+    this.committedEnd = nextBase;
+    this.writtenEnd = nextBase;
+    this.attemptedEnd = Math.max(this.attemptedEnd, nextBase);
     this.activeChunksWritten = 0;
     this.noteOpenSealed(sealing); // its write handle stays open as a read handle
   }
@@ -478,7 +631,8 @@ export class LocalStreamLog implements StreamLog {
       reason = 'index file missing';
     }
     this.config.warn(`rebuilding index ${segment.indexPath}: ${reason}`);
-    const index = await rebuildSealedIndex(segment, Number.NEGATIVE_INFINITY, this.config.fsync === 'always', this.config.warn);
+    const sync = this.config.fsync === 'always';
+    const index = await rebuildSealedIndex(segment, Number.NEGATIVE_INFINITY, sync, (damage) => this.noteDamage(damage));
     this.config.indexCache.add(segment, index);
     return index;
   }
@@ -537,6 +691,7 @@ export class LocalStreamLog implements StreamLog {
             return { chunks, exhausted: false, tip: 0 };
           }
           const position = list.positions[i]!;
+          if (this.damagedChunks.size > 0 && this.damagedChunks.has(position)) continue;
           const count = list.counts[i]!;
           const startIndex = position === fromPosition ? fromIndex : 0;
           if (startIndex >= count) continue;
@@ -563,7 +718,10 @@ export class LocalStreamLog implements StreamLog {
       for (const chunk of span.chunks) {
         const header = verifyChunk(buf, chunk.position - span.position, chunk);
         if (typeof header === 'string') {
-          throw new StorageCorruptionError(span.segment.logPath, `${header} (chunk at position ${chunk.position})`);
+          // Damaged since it was indexed (a bit flipped on disk): skip it, as AWS skips trimmed
+          // records, and report it once; never return its bytes.
+          this.noteReadDamage(span.segment, chunk, header);
+          continue;
         }
         assert(header.recordCount === chunk.count, 'chunk record count matches the index');
         const stoppedAt = decodeRecords(buf, chunk.position - span.position, header, chunk.startIndex, out, budget);
@@ -571,6 +729,12 @@ export class LocalStreamLog implements StreamLog {
       }
     }
     return true;
+  }
+
+  private noteReadDamage(segment: Segment, chunk: ReadChunk, reason: string): void {
+    if (this.damagedChunks.has(chunk.position)) return; // two reads in flight found it
+    this.damagedChunks.add(chunk.position);
+    this.noteDamage({ file: segment.logPath, from: chunk.position, to: chunk.position + chunk.length, reason: `read: ${reason}` });
   }
 
   private async readSpan(span: ReadSpan): Promise<Buffer | undefined> {
@@ -646,13 +810,10 @@ export class LocalStreamLog implements StreamLog {
     const release = await this.mutex.lock();
     try {
       // Checked again under the lock: appends may have landed while waiting for it.
-      if (this.failure || this.closing || this.active.isEmpty || !(this.active.maxArrival < notBeforeMs)) return;
-      try {
-        await this.roll();
-      } catch (error) {
-        this.fail(error);
-        throw this.failure ?? error;
-      }
+      if (this.failure || this.repairNeeded || this.closing || this.active.isEmpty) return;
+      if (!(this.active.maxArrival < notBeforeMs)) return;
+      // A failed roll changes nothing in memory (a stray index beside the last segment is removed at open).
+      await this.roll();
     } finally {
       release();
     }
@@ -692,6 +853,11 @@ export class LocalStreamLog implements StreamLog {
     (await this.trimMutex.lock())();
     const release = await this.mutex.lock();
     try {
+      if (!this.repairNeeded && !this.failure && this.reserved !== this.committedEnd) {
+        // A clean close: nothing past the committed end was issued, so the next open continues in
+        // this segment. Best effort: if it fails, the old, higher mark stays (a gap, no reuse).
+        await writeReservedPosition(this.config.dir, this.committedEnd).catch(() => undefined);
+      }
       for (const segment of this.segments) {
         if (segment.sealed) this.config.indexCache.remove(segment);
         await segment.requestClose();
