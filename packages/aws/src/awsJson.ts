@@ -7,6 +7,7 @@
  * against the model (ValidationException), so a handler receives a well-formed input and keeps
  * only the semantic checks the model cannot express. Everything is compiled from the model once.
  */
+import { bodyPlanOf, NOTHING_PLAN } from './bodyPlan.js';
 import { cborReaderOf, cborWriterOf, CborSink, encodeCborTextMap, parseCborBody } from './cbor.js';
 import { serializationError, type AwsError } from './errors.js';
 import { jsonReaderOf, jsonWriterOf, parseJsonBody } from './json.js';
@@ -34,8 +35,10 @@ const EMPTY = Buffer.alloc(0);
 export function decodeInput(model: ServiceModel, op: string, format: WireFormat, body: Buffer): object {
   // AWS answers an empty body with a SerializationException that has no message.
   if (body.length === 0) throw serializationError();
-  const parsed = format === 'cbor' ? parseCborBody(body) : parseJsonBody(body);
   const shapeName = inputShapeName(model, op);
+  // Only what the input shape reads is built; the rest of the body is checked and stepped over.
+  const plan = shapeName ? bodyPlanOf(model, shapeName) : NOTHING_PLAN;
+  const parsed = format === 'cbor' ? parseCborBody(body, plan) : parseJsonBody(body, plan);
   if (!shapeName) return {};
   const read = format === 'cbor' ? cborReaderOf(model, shapeName) : jsonReaderOf(model, shapeName);
   const input = read(parsed) as object;

@@ -5,18 +5,21 @@
  * - blobs are CBOR byte strings (major type 2), never base64 text;
  * - timestamps are tag 1 holding an integer count of epoch MILLISECONDS, in requests and responses.
  *
- * Decoding uses cbor-x; encoding is compiled per shape here, because cbor-x would write Dates as
- * tag 1 with seconds and cannot know which strings of a shape are blobs.
+ * Decoding and encoding are both ours: decoding is guided by the input shape (bodyPlan.ts) so that
+ * unknown members cost no objects, and takes indefinite-length strings, which cbor-x refuses;
+ * encoding is compiled per shape, because a generic encoder would write Dates as tag 1 with
+ * seconds and cannot know which strings of a shape are blobs.
  */
-import { Decoder, type Options } from 'cbor-x';
+import { isUtf8 } from 'node:buffer';
+import { ANY_PLAN, MAX_NESTING_DEPTH, type BodyPlan } from './bodyPlan.js';
 import { serializationError } from './errors.js';
 import { memoizeByShape, type ServiceModel, type Shape } from './model.js';
 import {
   decodeBase64Strictly,
   dateFromMillis,
-  isPlainObject,
   notConvertible,
   readBoolean,
+  setOwn,
   shapeReaderCompiler,
   toInteger,
   toLong,
@@ -27,36 +30,361 @@ import {
 // ---- Decoding ----
 
 /**
- * Plain maps as objects, no cbor-x records, and 64-bit integers as numbers (a count of
- * milliseconds fits a double exactly until the year 287,396).
+ * Parses a body that must hold one CBOR map (definite or indefinite, RFC 8949) and nothing after
+ * it; anything else is a bare SerializationException.
+ *
+ * As parseJsonBody does, it reads only what `plan` says the input shape will read: unknown members
+ * are stepped over without building anything. Byte strings are views of the body, as cbor-x gave
+ * them. Indefinite-length byte and text strings (chunks of definite strings of the same type, as
+ * RFC 8949 3.2.3 has them) are joined. Text must be valid UTF-8 (RFC 8949 3.1: a text string is
+ * UTF-8, and a decoder must not pass on one that is not); containers and tags nest at most
+ * MAX_NESTING_DEPTH deep. Tag 1 holds epoch MILLISECONDS on AWS's wire and is read as such;
+ * bignums (tags 2 and 3) become numbers (AWS's parser saturates them); other tags and simple
+ * values are CborOther, which no shape takes.
  */
-const decoder = new Decoder({ mapsAsObjects: true, useRecords: false, int64AsNumber: true } as Options);
+export function parseCborBody(body: Buffer, plan: BodyPlan = ANY_PLAN): Record<string, unknown> {
+  const parser = new CborParser(body);
+  const major = body[0] === undefined ? -1 : body[0] >> 5;
+  if (major !== MAJOR_MAP) throw serializationError();
+  const parsed = parser.value(plan, 0);
+  if (parser.at !== body.length) throw serializationError();
+  return parsed as Record<string, unknown>;
+}
 
-/** Parses a body that must hold one CBOR map; anything else is a bare SerializationException. */
-export function parseCborBody(body: Buffer): Record<string, unknown> {
-  let parsed: unknown;
-  try {
-    parsed = decoder.decode(body);
-  } catch {
+/** A CBOR tag or simple value no AWS shape takes; shape readers answer it with a bare SerializationException. */
+export class CborOther {
+  constructor(
+    readonly tag: number | undefined,
+    readonly value: unknown,
+  ) {}
+}
+
+const MAJOR_UNSIGNED = 0;
+const MAJOR_NEGATIVE = 1;
+const MAJOR_BYTES = 2;
+const MAJOR_TEXT = 3;
+const MAJOR_ARRAY = 4;
+const MAJOR_MAP = 5;
+const MAJOR_TAG = 6;
+const INDEFINITE = 31;
+const BREAK = 0xff;
+
+/** A recursive-descent CBOR reader guided by a plan. Every failure is a bare SerializationException. */
+class CborParser {
+  at = 0;
+  constructor(private readonly body: Buffer) {}
+
+  /** The argument of the head at the cursor (its major type already looked at); -1 for indefinite. */
+  private argument(): number {
+    const body = this.body;
+    const info = body[this.at]! & 0x1f;
+    const at = this.at + 1;
+    if (info < 24) {
+      this.at = at;
+      return info;
+    }
+    const size = info === 24 ? 1 : info === 25 ? 2 : info === 26 ? 4 : info === 27 ? 8 : 0;
+    if (size === 0) {
+      if (info !== INDEFINITE) throw serializationError(); // 28-30 are reserved
+      this.at = at;
+      return -1;
+    }
+    if (at + size > body.length) throw serializationError();
+    this.at = at + size;
+    if (size === 1) return body[at]!;
+    if (size === 2) return body.readUInt16BE(at);
+    if (size === 4) return body.readUInt32BE(at);
+    // A 64-bit argument as a number, as cbor-x's int64AsNumber did: exact up to 2^53.
+    return body.readUInt32BE(at) * 0x100000000 + body.readUInt32BE(at + 4);
+  }
+
+  /** A definite count of items, each at least one byte: more than the bytes left is a lie. */
+  private count(argument: number, bytesPerItem: number): number {
+    if (argument > (this.body.length - this.at) / bytesPerItem) throw serializationError();
+    return argument;
+  }
+
+  private atBreak(): boolean {
+    if (this.at >= this.body.length) throw serializationError();
+    if (this.body[this.at] !== BREAK) return false;
+    this.at++;
+    return true;
+  }
+
+  /** The value at the cursor as `plan` reads it; `depth` counts the containers and tags around it. */
+  value(plan: BodyPlan, depth: number): unknown {
+    const body = this.body;
+    if (this.at >= body.length) throw serializationError();
+    const initial = body[this.at]!;
+    const major = initial >> 5;
+    switch (major) {
+      case MAJOR_UNSIGNED:
+      case MAJOR_NEGATIVE: {
+        const n = this.argument();
+        if (n < 0) throw serializationError();
+        return major === MAJOR_UNSIGNED ? n : -1 - n;
+      }
+      case MAJOR_BYTES:
+        return this.bytes();
+      case MAJOR_TEXT:
+        return this.text();
+      case MAJOR_ARRAY:
+        if (plan.kind === 'list' || plan.kind === 'any') return this.array(plan, depth + 1);
+        this.skip(depth);
+        return []; // the reader only needs to see that an array was here
+      case MAJOR_MAP:
+        if (plan.kind === 'structure' || plan.kind === 'map' || plan.kind === 'any') return this.map(plan, depth + 1);
+        this.skip(depth);
+        return {};
+      case MAJOR_TAG:
+        return this.tag(plan, depth + 1);
+      default:
+        return this.simple();
+    }
+  }
+
+  private array(plan: BodyPlan, depth: number): unknown[] {
+    if (depth > MAX_NESTING_DEPTH) throw serializationError();
+    const length = this.argument();
+    const element = plan.child()!;
+    const out: unknown[] = [];
+    if (length < 0) {
+      while (!this.atBreak()) out.push(this.value(element, depth));
+    } else {
+      for (let i = this.count(length, 1); i > 0; i--) out.push(this.value(element, depth));
+    }
+    return out;
+  }
+
+  private map(plan: BodyPlan, depth: number): Record<string, unknown> {
+    if (depth > MAX_NESTING_DEPTH) throw serializationError();
+    const length = this.argument();
+    const out: Record<string, unknown> = {};
+    const members = plan.kind === 'structure' ? plan.members : undefined;
+    let left = length < 0 ? -1 : this.count(length, 2);
+    while (length < 0 ? !this.atBreak() : left-- > 0) {
+      let key = members ? this.memberKey(members) : undefined;
+      if (key === null) {
+        this.skip(depth); // a member the shape does not have: its name was not even decoded
+        continue;
+      }
+      key ??= this.key();
+      const child = members ? plan.child(key) : plan.child();
+      if (child === undefined) this.skip(depth);
+      else setOwn(out, key, this.value(child, depth));
+    }
+    return out;
+  }
+
+  /**
+   * A structure's key matched against its members' bytes: the member's name, null for a short
+   * text key that is none of them (consumed), or undefined when the key is not a short definite
+   * text (not consumed: key() reads it).
+   */
+  private memberKey(members: NonNullable<BodyPlan['members']>): string | null | undefined {
+    const body = this.body;
+    const initial = body[this.at];
+    if (initial === undefined || initial >> 5 !== MAJOR_TEXT || (initial & 0x1f) >= 24) return undefined;
+    const start = this.at + 1;
+    const length = initial & 0x1f;
+    if (start + length > body.length) throw serializationError();
+    for (const member of members) {
+      const utf8 = member.utf8;
+      if (utf8.length !== length) continue;
+      let i = 0;
+      while (i < length && body[start + i] === utf8[i]) i++;
+      if (i === length) {
+        this.at = start + length;
+        return member.name;
+      }
+    }
+    if (!isUtf8(body.subarray(start, start + length))) throw serializationError();
+    this.at = start + length;
+    return null;
+  }
+
+  /** A map key: text, or an integer taken as its decimal text (as cbor-x did). */
+  private key(): string {
+    if (this.at >= this.body.length) throw serializationError();
+    const major = this.body[this.at]! >> 5;
+    if (major === MAJOR_TEXT) return this.text();
+    if (major === MAJOR_UNSIGNED || major === MAJOR_NEGATIVE) {
+      const n = this.argument();
+      if (n < 0) throw serializationError();
+      return String(major === MAJOR_UNSIGNED ? n : -1 - n);
+    }
     throw serializationError();
   }
-  if (!isPlainObject(parsed)) throw serializationError();
-  return parsed;
+
+  /** The [start, end) of the next definite string of `major`, for the chunks of an indefinite one. */
+  private chunk(major: number): [number, number] {
+    if (this.at >= this.body.length || this.body[this.at]! >> 5 !== major) throw serializationError();
+    const length = this.argument();
+    if (length < 0) throw serializationError(); // chunks are definite (RFC 8949 3.2.3)
+    const start = this.at;
+    if (length > this.body.length - start) throw serializationError();
+    this.at = start + length;
+    return [start, this.at];
+  }
+
+  /** The spans of a string: one for a definite string, one per chunk for an indefinite one. */
+  private spans(major: number): Array<[number, number]> {
+    const info = this.body[this.at]! & 0x1f;
+    if (info !== INDEFINITE) return [this.chunk(major)];
+    this.at++;
+    const spans: Array<[number, number]> = [];
+    while (!this.atBreak()) spans.push(this.chunk(major));
+    return spans;
+  }
+
+  private bytes(): Buffer {
+    const spans = this.spans(MAJOR_BYTES);
+    if (spans.length === 1) return this.body.subarray(spans[0]![0], spans[0]![1]);
+    return Buffer.concat(spans.map(([start, end]) => this.body.subarray(start, end)));
+  }
+
+  private text(): string {
+    const body = this.body;
+    const info = body[this.at]! & 0x1f;
+    if (info < 24) {
+      // Short text (member names, most keys): ASCII is copied in a loop, cheaper than a native call.
+      const start = this.at + 1;
+      const end = start + info;
+      if (end > body.length) throw serializationError();
+      let ascii = '';
+      for (let i = start; i < end; i++) {
+        const byte = body[i]!;
+        if (byte > 0x7f) return this.utf8Spans(this.spans(MAJOR_TEXT));
+        ascii += String.fromCharCode(byte);
+      }
+      this.at = end;
+      return ascii;
+    }
+    return this.utf8Spans(this.spans(MAJOR_TEXT));
+  }
+
+  /** Each chunk must be UTF-8 by itself: a character is never split between chunks (RFC 8949 3.2.3). */
+  private utf8Spans(spans: Array<[number, number]>): string {
+    let out = '';
+    for (const [start, end] of spans) {
+      const span = this.body.subarray(start, end);
+      if (!isUtf8(span)) throw serializationError();
+      out += span.toString('utf8');
+    }
+    return out;
+  }
+
+  private tag(plan: BodyPlan, depth: number): unknown {
+    if (depth > MAX_NESTING_DEPTH) throw serializationError();
+    const tag = this.argument();
+    if (tag < 0) throw serializationError();
+    const content = this.value(tag === 1 || tag === 2 || tag === 3 ? SCALAR_PLAN : plan, depth);
+    if (tag === 1 && typeof content === 'number') return new Date(content); // AWS: milliseconds
+    if ((tag === 2 || tag === 3) && content instanceof Uint8Array) {
+      let n = 0;
+      for (const byte of content) n = n * 256 + byte; // past 2^1024 it is Infinity, which readers saturate
+      return tag === 2 ? n : -1 - n;
+    }
+    return new CborOther(tag, content);
+  }
+
+  private simple(): unknown {
+    const body = this.body;
+    const info = body[this.at]! & 0x1f;
+    const at = this.at + 1;
+    switch (info) {
+      case 20:
+        this.at = at;
+        return false;
+      case 21:
+        this.at = at;
+        return true;
+      case 22:
+        this.at = at;
+        return null;
+      case 23:
+        this.at = at;
+        return undefined;
+      case 25:
+        if (at + 2 > body.length) throw serializationError();
+        this.at = at + 2;
+        return halfFloat(body.readUInt16BE(at));
+      case 26:
+        if (at + 4 > body.length) throw serializationError();
+        this.at = at + 4;
+        return body.readFloatBE(at);
+      case 27:
+        if (at + 8 > body.length) throw serializationError();
+        this.at = at + 8;
+        return body.readDoubleBE(at);
+      default: {
+        // Other simple values (0-19 in the head, 32-255 in a byte) carry nothing a shape takes;
+        // 24 with a value under 32, 28-30 and a stray break are not well-formed.
+        if (info < 20) {
+          this.at = at;
+          return new CborOther(undefined, info);
+        }
+        if (info === 24 && at < body.length && body[at]! >= 32) {
+          this.at = at + 1;
+          return new CborOther(undefined, body[at]);
+        }
+        throw serializationError();
+      }
+    }
+  }
+
+  /** Steps over one item, checking that it is well-formed and not too deep, building nothing. */
+  skip(depth: number): void {
+    const body = this.body;
+    if (this.at >= body.length) throw serializationError();
+    const major = body[this.at]! >> 5;
+    switch (major) {
+      case MAJOR_UNSIGNED:
+      case MAJOR_NEGATIVE:
+        if (this.argument() < 0) throw serializationError();
+        return;
+      case MAJOR_BYTES:
+      case MAJOR_TEXT:
+        this.spans(major); // unread text is not checked for UTF-8: nothing will see it
+        return;
+      case MAJOR_ARRAY:
+      case MAJOR_MAP: {
+        if (depth + 1 > MAX_NESTING_DEPTH) throw serializationError();
+        const perEntry = major === MAJOR_MAP ? 2 : 1;
+        const length = this.argument();
+        if (length < 0) {
+          while (!this.atBreak()) for (let i = 0; i < perEntry; i++) this.skip(depth + 1);
+        } else {
+          for (let i = this.count(length, perEntry) * perEntry; i > 0; i--) this.skip(depth + 1);
+        }
+        return;
+      }
+      case MAJOR_TAG:
+        if (depth + 1 > MAX_NESTING_DEPTH) throw serializationError();
+        if (this.argument() < 0) throw serializationError();
+        this.skip(depth + 1);
+        return;
+      default:
+        this.simple();
+    }
+  }
 }
+
+/** An IEEE 754 half-precision float (RFC 8949 Appendix D). */
+function halfFloat(half: number): number {
+  const exponent = (half >> 10) & 0x1f;
+  const mantissa = half & 0x3ff;
+  const magnitude =
+    exponent === 0 ? mantissa * 2 ** -24 : exponent === 31 ? (mantissa === 0 ? Infinity : NaN) : (mantissa + 1024) * 2 ** (exponent - 25);
+  return half & 0x8000 ? -magnitude : magnitude;
+}
+
+const SCALAR_PLAN: BodyPlan = { kind: 'scalar', child: () => undefined };
 
 const isNumeric = (value: unknown): value is number | bigint => typeof value === 'number' || typeof value === 'bigint';
 
 function asBuffer(bytes: Uint8Array): Buffer {
   return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-}
-
-/**
- * cbor-x follows RFC 8949 and reads tag 1 as seconds, building `new Date(round(content * 1000))`.
- * AWS puts milliseconds there, so the Date's time value divided by 1000 is the client's count.
- * (This is exact for any time before the year 2243; later ones make an invalid Date and fail.)
- */
-function millisFromTagOne(date: Date): number {
-  return date.getTime() / 1000;
 }
 
 const cborLeaves: LeafReaders = {
@@ -88,7 +416,7 @@ const cborLeaves: LeafReaders = {
     throw notConvertible(value, 'a Blob');
   },
   timestamp: (value) => {
-    if (value instanceof Date) return dateFromMillis(millisFromTagOne(value));
+    if (value instanceof Date) return dateFromMillis(value.getTime()); // tag 1, read as milliseconds
     // An untagged number is read the same way: milliseconds.
     if (isNumeric(value)) return dateFromMillis(Number(value));
     throw notConvertible(value, 'milliseconds since epoch');
@@ -100,12 +428,6 @@ export const cborReaderOf: (model: ServiceModel, shapeName: string) => ValueRead
 
 // ---- Encoding ----
 
-const MAJOR_UNSIGNED = 0;
-const MAJOR_NEGATIVE = 1;
-const MAJOR_BYTES = 2;
-const MAJOR_TEXT = 3;
-const MAJOR_ARRAY = 4;
-const MAJOR_MAP = 5;
 const TAG_EPOCH_TIME = 0xc1; // major type 6, tag 1
 const FALSE = 0xf4;
 const TRUE = 0xf5;

@@ -6,6 +6,7 @@ export * from './model.js';
 export * from './errors.js';
 export * from './validation.js';
 export * from './shapeReader.js';
+export * from './bodyPlan.js';
 export * from './json.js';
 export * from './cbor.js';
 export * from './awsJson.js';

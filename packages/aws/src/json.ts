@@ -4,6 +4,8 @@
  * Wire facts: blobs are base64 strings; timestamps are epoch seconds as JSON numbers, fractional
  * for milliseconds (`1700000000.123`).
  */
+import { isUtf8 } from 'node:buffer';
+import { ANY_PLAN, MAX_NESTING_DEPTH, type BodyPlan } from './bodyPlan.js';
 import { serializationError } from './errors.js';
 import { memoizeByShape, type ServiceModel, type Shape } from './model.js';
 import {
@@ -12,6 +14,7 @@ import {
   millisFromSeconds,
   notConvertible,
   readBoolean,
+  setOwn,
   shapeReaderCompiler,
   toInteger,
   toLong,
@@ -21,16 +24,304 @@ import {
 
 // ---- Decoding ----
 
-/** Parses a body that must hold one JSON object; anything else is a bare SerializationException. */
-export function parseJsonBody(body: Buffer): Record<string, unknown> {
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(body.toString('utf8'));
-  } catch {
+/**
+ * Parses a body that must hold one JSON object; anything else is a bare SerializationException,
+ * which is how AWS's Coral services answer a body their JSON parser refuses.
+ *
+ * `plan` says what the input shape will read (bodyPlan.ts): unknown members are stepped over
+ * without building anything, so the cost of a body is that of what the operation uses, plus a
+ * linear scan. Besides JSON's grammar, the body must be valid UTF-8 (AWS reads it as UTF-8 text:
+ * a byte sequence that is not UTF-8 is not JSON; Node would quietly make it U+FFFD), containers
+ * may nest at most MAX_NESTING_DEPTH deep, and a `\u` escape must not leave half a surrogate
+ * pair in a string that is read (such a string cannot be written back as UTF-8, nor stored).
+ */
+export function parseJsonBody(body: Buffer, plan: BodyPlan = ANY_PLAN): Record<string, unknown> {
+  if (!isUtf8(body)) throw serializationError();
+  const parser = new JsonParser(body);
+  parser.skipSpace();
+  if (body[parser.at] !== OPEN_BRACE) throw serializationError();
+  const parsed = parser.value(plan, 0);
+  parser.skipSpace();
+  if (parser.at !== body.length) throw serializationError();
+  return parsed as Record<string, unknown>;
+}
+
+const QUOTE = 0x22;
+const BACKSLASH = 0x5c;
+const SLASH = 0x2f;
+const COLON = 0x3a;
+const COMMA = 0x2c;
+const OPEN_BRACE = 0x7b;
+const CLOSE_BRACE = 0x7d;
+const OPEN_BRACKET = 0x5b;
+const CLOSE_BRACKET = 0x5d;
+const MINUS = 0x2d;
+const PLUS = 0x2b;
+const DOT = 0x2e;
+const ZERO = 0x30;
+const NINE = 0x39;
+
+/** What `\b`, `\n`... stand for; the other simple escapes (`\"`, `\\`, `\/`) stand for themselves. */
+const SIMPLE_ESCAPES: Record<number, string> = { 0x62: '\b', 0x66: '\f', 0x6e: '\n', 0x72: '\r', 0x74: '\t' };
+
+const isDigit = (byte: number | undefined) => byte !== undefined && byte >= ZERO && byte <= NINE;
+
+function hexValue(byte: number | undefined): number {
+  if (byte === undefined) return -1;
+  if (byte >= ZERO && byte <= NINE) return byte - ZERO;
+  const lower = byte | 0x20;
+  return lower >= 0x61 && lower <= 0x66 ? lower - 0x61 + 10 : -1;
+}
+
+/** A recursive-descent JSON reader over the body's bytes, guided by a plan. Every failure is a bare SerializationException. */
+class JsonParser {
+  at = 0;
+  constructor(private readonly body: Buffer) {}
+
+  skipSpace(): void {
+    const body = this.body;
+    let at = this.at;
+    for (;;) {
+      const byte = body[at];
+      if (byte !== 0x20 && byte !== 0x0a && byte !== 0x0d && byte !== 0x09) break;
+      at++;
+    }
+    this.at = at;
+  }
+
+  private expect(byte: number): void {
+    this.skipSpace();
+    if (this.body[this.at] !== byte) throw serializationError();
+    this.at++;
+  }
+
+  /** The value at the cursor as `plan` reads it; `depth` counts the containers around it. */
+  value(plan: BodyPlan, depth: number): unknown {
+    this.skipSpace();
+    const byte = this.body[this.at];
+    if (byte === OPEN_BRACE) {
+      if (plan.kind === 'structure' || plan.kind === 'map' || plan.kind === 'any') return this.object(plan, depth + 1);
+      this.skip(depth);
+      return {}; // the reader only needs to see that an object was here
+    }
+    if (byte === OPEN_BRACKET) {
+      if (plan.kind === 'list' || plan.kind === 'any') return this.array(plan, depth + 1);
+      this.skip(depth);
+      return [];
+    }
+    if (byte === QUOTE) return this.string();
+    if (byte === MINUS || isDigit(byte)) {
+      const start = this.at;
+      this.at = this.number();
+      return Number(this.body.toString('latin1', start, this.at));
+    }
+    return this.literal();
+  }
+
+  private object(plan: BodyPlan, depth: number): Record<string, unknown> {
+    if (depth > MAX_NESTING_DEPTH) throw serializationError();
+    this.at++; // {
+    const out: Record<string, unknown> = {};
+    this.skipSpace();
+    if (this.body[this.at] === CLOSE_BRACE) {
+      this.at++;
+      return out;
+    }
+    const isStructure = plan.kind === 'structure';
+    for (;;) {
+      this.skipSpace();
+      if (this.body[this.at] !== QUOTE) throw serializationError();
+      const key = this.string();
+      this.expect(COLON);
+      const child = isStructure ? plan.child(key) : plan.child();
+      if (child === undefined) this.skip(depth);
+      else setOwn(out, key, this.value(child, depth));
+      this.skipSpace();
+      const next = this.body[this.at++];
+      if (next === CLOSE_BRACE) return out;
+      if (next !== COMMA) throw serializationError();
+    }
+  }
+
+  private array(plan: BodyPlan, depth: number): unknown[] {
+    if (depth > MAX_NESTING_DEPTH) throw serializationError();
+    this.at++; // [
+    const out: unknown[] = [];
+    this.skipSpace();
+    if (this.body[this.at] === CLOSE_BRACKET) {
+      this.at++;
+      return out;
+    }
+    const element = plan.child()!;
+    for (;;) {
+      out.push(this.value(element, depth));
+      this.skipSpace();
+      const next = this.body[this.at++];
+      if (next === CLOSE_BRACKET) return out;
+      if (next !== COMMA) throw serializationError();
+    }
+  }
+
+  /** Steps over one value, checking its grammar and depth, building nothing. */
+  skip(depth: number): void {
+    this.skipSpace();
+    const body = this.body;
+    const byte = body[this.at];
+    if (byte === OPEN_BRACE || byte === OPEN_BRACKET) {
+      if (depth + 1 > MAX_NESTING_DEPTH) throw serializationError();
+      const close = byte === OPEN_BRACE ? CLOSE_BRACE : CLOSE_BRACKET;
+      this.at++;
+      this.skipSpace();
+      if (body[this.at] === close) {
+        this.at++;
+        return;
+      }
+      for (;;) {
+        if (byte === OPEN_BRACE) {
+          this.skipSpace();
+          if (body[this.at] !== QUOTE) throw serializationError();
+          this.skipString();
+          this.expect(COLON);
+        }
+        this.skip(depth + 1);
+        this.skipSpace();
+        const next = body[this.at++];
+        if (next === close) return;
+        if (next !== COMMA) throw serializationError();
+      }
+    }
+    if (byte === QUOTE) return this.skipString();
+    if (byte === MINUS || isDigit(byte)) {
+      this.at = this.number();
+      return;
+    }
+    this.literal();
+  }
+
+  private literal(): boolean | null {
+    const body = this.body;
+    const at = this.at;
+    if (body[at] === 0x74 && body[at + 1] === 0x72 && body[at + 2] === 0x75 && body[at + 3] === 0x65) {
+      this.at += 4;
+      return true;
+    }
+    if (body[at] === 0x66 && body.toString('latin1', at, at + 5) === 'false') {
+      this.at += 5;
+      return false;
+    }
+    if (body[at] === 0x6e && body[at + 1] === 0x75 && body[at + 2] === 0x6c && body[at + 3] === 0x6c) {
+      this.at += 4;
+      return null;
+    }
     throw serializationError();
   }
-  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw serializationError();
-  return parsed as Record<string, unknown>;
+
+  /** Checks JSON's number grammar from the cursor; returns where the number ends. */
+  private number(): number {
+    const body = this.body;
+    let at = this.at;
+    if (body[at] === MINUS) at++;
+    if (body[at] === ZERO) at++;
+    else if (isDigit(body[at])) while (isDigit(body[at])) at++;
+    else throw serializationError();
+    if (body[at] === DOT) {
+      at++;
+      if (!isDigit(body[at])) throw serializationError();
+      while (isDigit(body[at])) at++;
+    }
+    if (body[at] === 0x65 || body[at] === 0x45) {
+      at++;
+      if (body[at] === PLUS || body[at] === MINUS) at++;
+      if (!isDigit(body[at])) throw serializationError();
+      while (isDigit(body[at])) at++;
+    }
+    return at;
+  }
+
+  /** Steps over a string, checking its escapes and that no control character is raw in it. */
+  private skipString(): void {
+    const body = this.body;
+    let at = this.at + 1;
+    for (;;) {
+      const byte = body[at];
+      if (byte === undefined || byte < 0x20) throw serializationError();
+      if (byte === QUOTE) break;
+      if (byte === BACKSLASH) {
+        const escaped = body[at + 1];
+        if (escaped === 0x75) {
+          for (let i = 2; i < 6; i++) if (hexValue(body[at + i]) < 0) throw serializationError();
+          at += 6;
+          continue;
+        }
+        if (escaped !== QUOTE && escaped !== BACKSLASH && escaped !== SLASH && (escaped === undefined || !SIMPLE_ESCAPES[escaped])) {
+          throw serializationError();
+        }
+        at += 2;
+        continue;
+      }
+      at++;
+    }
+    this.at = at + 1;
+  }
+
+  /**
+   * Reads a string (a value or a key). Runs without escapes are decoded from the bytes in one go
+   * (the body is known to be UTF-8); an escape that leaves half a surrogate pair is refused.
+   */
+  string(): string {
+    const body = this.body;
+    let at = this.at + 1;
+    let runStart = at;
+    let out = '';
+    for (;;) {
+      const byte = body[at];
+      if (byte === undefined || byte < 0x20) throw serializationError();
+      if (byte === QUOTE) break;
+      if (byte !== BACKSLASH) {
+        at++;
+        continue;
+      }
+      out += body.toString('utf8', runStart, at);
+      const escaped = body[at + 1];
+      if (escaped === 0x75) {
+        const unit = this.hex4(at + 2);
+        at += 6;
+        if (unit >= 0xd800 && unit <= 0xdbff) {
+          // A high surrogate must be followed by an escaped low one: together they are one character.
+          const low = body[at] === BACKSLASH && body[at + 1] === 0x75 ? this.hex4(at + 2) : -1;
+          if (low < 0xdc00 || low > 0xdfff) throw serializationError();
+          out += String.fromCharCode(unit, low);
+          at += 6;
+        } else if (unit >= 0xdc00 && unit <= 0xdfff) {
+          throw serializationError();
+        } else {
+          out += String.fromCharCode(unit);
+        }
+      } else if (escaped === QUOTE || escaped === BACKSLASH || escaped === SLASH) {
+        out += String.fromCharCode(escaped);
+        at += 2;
+      } else {
+        const simple = escaped === undefined ? undefined : SIMPLE_ESCAPES[escaped];
+        if (simple === undefined) throw serializationError();
+        out += simple;
+        at += 2;
+      }
+      runStart = at;
+    }
+    this.at = at + 1;
+    return out + body.toString('utf8', runStart, at);
+  }
+
+  private hex4(at: number): number {
+    const body = this.body;
+    let value = 0;
+    for (let i = 0; i < 4; i++) {
+      const digit = hexValue(body[at + i]);
+      if (digit < 0) throw serializationError();
+      value = (value << 4) | digit;
+    }
+    return value;
+  }
 }
 
 const jsonLeaves: LeafReaders = {

@@ -7,6 +7,7 @@
  * Errors: the code in the `x-amzn-ErrorType` header, `{"message": ...}` as the body, the status
  * from the error (which services take from the error shape's `error.httpStatusCode`).
  */
+import { bodyPlanOf } from './bodyPlan.js';
 import { coralDialect, type ErrorDialect } from './dialects.js';
 import type { AwsError } from './errors.js';
 import { jsonReaderOf, jsonWriterOf, parseJsonBody } from './json.js';
@@ -48,8 +49,8 @@ function withoutLocated(shape: Shape, parsed: Record<string, unknown>): Record<s
 
 export const jsonBody: RestBody = {
   readMembers: (model, shapeName, shape, body) =>
-    jsonReaderOf(model, shapeName)(withoutLocated(shape, parseJsonBody(body))) as Record<string, unknown>,
-  readPayload: (model, shapeName, body) => jsonReaderOf(model, shapeName)(parseJsonBody(body)),
+    jsonReaderOf(model, shapeName)(withoutLocated(shape, parseJsonBody(body, bodyPlanOf(model, shapeName)))) as Record<string, unknown>,
+  readPayload: (model, shapeName, body) => jsonReaderOf(model, shapeName)(parseJsonBody(body, bodyPlanOf(model, shapeName))),
   writeMembers: (model, shapeName, _shape, body) => Buffer.from(jsonWriterOf(model, shapeName)(body), 'utf8'),
   writePayload: (model, _member, ref, value) => Buffer.from(jsonWriterOf(model, ref.shape)(value), 'utf8'),
   contentType: 'application/json',

@@ -98,7 +98,7 @@ function mapReader(shape: Shape, readerOf: (name: string) => ValueReader): Value
 }
 
 /** Map keys come from the client: `__proto__` must become a key, not a new prototype. */
-function setOwn(target: Record<string, unknown>, key: string, value: unknown): void {
+export function setOwn(target: Record<string, unknown>, key: string, value: unknown): void {
   if (key === '__proto__') Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true });
   else target[key] = value;
 }

@@ -14,6 +14,7 @@
  * the same model validator as every other input.
  */
 import type { PutRecordsInput, PutRecordsRequestEntry } from '../shapes.generated.js';
+import { isUtf8 } from 'node:buffer';
 import { isCanonicalBase64 } from '@freshet/aws';
 
 const QUOTE = 0x22;
@@ -88,10 +89,20 @@ class Cursor {
     return [start, end];
   }
 
-  /** A string of text (UTF-8). */
+  /**
+   * A string of text. Bytes that are not UTF-8 would be decoded as U+FFFD: such a body is left
+   * to the general path, which refuses it.
+   */
   text(): string {
     const [start, end] = this.plainSpan();
-    return this.body.toString('utf8', start, end);
+    const body = this.body;
+    for (let i = start; i < end; i++) {
+      if (body[i]! > 0x7f) {
+        if (!isUtf8(body.subarray(start, end))) throw GIVE_UP;
+        break;
+      }
+    }
+    return body.toString('utf8', start, end);
   }
 
   /** A member name, followed by its colon. */
