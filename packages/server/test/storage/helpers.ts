@@ -89,3 +89,43 @@ export async function patchFileHandle(method: 'write' | 'datasync', impl: (...ar
 export function ioError(call: string): Error {
   return Object.assign(new Error(`EIO: i/o error, ${call}`), { code: 'EIO' });
 }
+
+type FileHandleMethod = (...args: unknown[]) => Promise<unknown>;
+
+/**
+ * Like patchFileHandle, but the replacement gets the real method (bound to the handle) and the
+ * call's arguments, so a test can let some calls through, or fail one half-way.
+ */
+export async function wrapFileHandle(
+  method: 'write' | 'datasync' | 'truncate',
+  impl: (real: FileHandleMethod, args: unknown[]) => Promise<unknown>,
+): Promise<() => void> {
+  const probe = await fs.promises.open(os.tmpdir(), 'r');
+  const proto = Object.getPrototypeOf(probe) as Record<string, unknown>;
+  await probe.close();
+  const real = proto[method] as FileHandleMethod;
+  proto[method] = function (this: unknown, ...args: unknown[]) {
+    return impl((...realArgs: unknown[]) => real.apply(this, realArgs), args);
+  };
+  return () => {
+    proto[method] = real;
+  };
+}
+
+/** An errno error as node reports it (ENOSPC, EDQUOT, EIO...). */
+export function errnoError(code: string, call: string): Error {
+  return Object.assign(new Error(`${code}: ${call} failed`), { code });
+}
+
+/** Flips every bit of one byte of a file. */
+export function flipByte(file: string, at: number): void {
+  const handle = fs.openSync(file, 'r+');
+  try {
+    const byte = Buffer.alloc(1);
+    fs.readSync(handle, byte, 0, 1, at);
+    byte[0] ^= 0xff;
+    fs.writeSync(handle, byte, 0, 1, at);
+  } finally {
+    fs.closeSync(handle);
+  }
+}

@@ -165,6 +165,8 @@ export class LocalStreamLog implements StreamLog {
    * cuts them (or moves to a new segment past them) before the next write; no restart needed.
    */
   private repairNeeded: StorageFailedError | undefined;
+  /** Batches refused by a failed write or sync, answered once the repair has run. */
+  private readonly awaitingRepair: Array<{ batch: PendingAppend[]; error: StorageFailedError }> = [];
   /** The highest position a write may have reached (failed writes included). */
   private attemptedEnd: number;
   /** The durable high-water mark: no chunk is written at or past it before it is advanced. */
@@ -303,6 +305,19 @@ export class LocalStreamLog implements StreamLog {
     try {
       for (;;) {
         if (this.failure) this.rejectPending(this.failure);
+        if (this.repairNeeded) {
+          // Cut the bytes in doubt first, then answer their appends: a refused append has left
+          // nothing behind by the time its caller hears of it.
+          await drain();
+          const unrepaired = await this.repair();
+          for (const { batch, error } of this.awaitingRepair.splice(0)) for (const part of batch) refuse(part, error);
+          if (unrepaired && this.pending.length > 0) {
+            // The bytes in doubt could not be cut: refuse this batch, try again with the next.
+            for (const part of this.takeBatch()) refuse(part, unrepaired);
+            await nextTurn();
+            continue;
+          }
+        }
         if (this.pending.length === 0) {
           if (syncing) {
             await drain();
@@ -311,24 +326,12 @@ export class LocalStreamLog implements StreamLog {
           this.loop = undefined;
           return;
         }
-        if (this.repairNeeded) {
-          await drain();
-          const unrepaired = await this.repair();
-          if (unrepaired) {
-            // The bytes in doubt could not be cut: refuse this batch, try again with the next.
-            for (const part of this.takeBatch()) refuse(part, unrepaired);
-            await nextTurn();
-            continue;
-          }
-        }
         const batch = this.takeBatch();
         let written: WrittenBatch;
         try {
           written = await this.writeBatch(batch, drain);
         } catch (error) {
-          const failure = storageFailure('write', error);
-          this.repairNeeded ??= failure;
-          for (const part of batch) refuse(part, failure);
+          this.refuseAfterRepair(batch, storageFailure('write', error));
           continue;
         }
         if (this.config.fsync === 'never') {
@@ -337,7 +340,7 @@ export class LocalStreamLog implements StreamLog {
           await drain();
           if (this.repairNeeded) {
             // The previous batch's sync failed: this one sits after bytes in doubt; it is cut too.
-            for (const part of batch) refuse(part, this.repairNeeded);
+            this.refuseAfterRepair(batch, this.repairNeeded);
             continue;
           }
           syncing = this.syncAndCommit(written);
@@ -347,11 +350,17 @@ export class LocalStreamLog implements StreamLog {
     } catch (error) {
       // Only a broken invariant gets here: fail the log rather than leave its appends hanging.
       this.fail(error);
+      for (const { batch } of this.awaitingRepair.splice(0)) for (const part of batch) refuse(part, this.failure!);
       this.rejectPending(this.failure!);
       this.loop = undefined;
     } finally {
       release();
     }
+  }
+
+  private refuseAfterRepair(batch: PendingAppend[], error: StorageFailedError): void {
+    this.repairNeeded ??= error;
+    this.awaitingRepair.push({ batch, error });
   }
 
   /**
@@ -465,9 +474,7 @@ export class LocalStreamLog implements StreamLog {
     try {
       await written.handle.datasync();
     } catch (error) {
-      const failure = storageFailure('sync', error);
-      this.repairNeeded ??= failure;
-      for (const part of written.batch) refuse(part, failure);
+      this.refuseAfterRepair(written.batch, storageFailure('sync', error));
       return;
     }
     this.commit(written);
