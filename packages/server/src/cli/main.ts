@@ -1,5 +1,7 @@
 /**
- * The `freshet` command: `freshet serve [options]` runs a node on the embedded local store.
+ * The `freshet` command: `freshet serve [options]` runs a node on the embedded local store;
+ * `freshet check` verifies a data directory (check.ts, with its own exit codes: 0 clean, 1 damage
+ * found, 2 usage, 3 cannot check).
  *
  * Exit codes: 0 after a clean stop (SIGINT, SIGTERM); 2 for a mistake on the command line (one
  * line naming it, and where the help is); 1 when the node cannot start or stop (one line naming
@@ -9,8 +11,9 @@
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { startFreshet, type RunningFreshet } from '../node.js';
+import { CHECK_EXIT, CheckError, checkDataDirectory, formatReport } from './check.js';
 import { describeListenError, describeStartError } from './errors.js';
-import { parseCommandLine, USAGE, USAGE_HINT, UsageError, type ServeOptions } from './options.js';
+import { CHECK_USAGE, parseCommandLine, USAGE, UsageError, type CheckOptions, type ServeOptions } from './options.js';
 
 /** A failure with its one-line explanation: printed as is, exit code 1. */
 class StartError extends Error {}
@@ -78,24 +81,38 @@ async function serve(options: ServeOptions): Promise<void> {
   }
 }
 
+/** Runs the check and prints its report on stdout; exits 0 when clean, 1 when damage is found. */
+async function check(options: CheckOptions): Promise<void> {
+  const report = await checkDataDirectory(options.dataDir);
+  process.stdout.write(options.json ? `${JSON.stringify(report, null, 2)}\n` : formatReport(report));
+  process.exitCode = report.clean ? CHECK_EXIT.clean : CHECK_EXIT.damaged;
+}
+
 async function main(argv: readonly string[]): Promise<void> {
   const command = parseCommandLine(argv);
   switch (command.command) {
     case 'help':
-      process.stdout.write(USAGE);
+      process.stdout.write(command.topic === 'check' ? CHECK_USAGE : USAGE);
       return;
     case 'version':
       process.stdout.write(`${version()}\n`);
       return;
     case 'serve':
       await serve(command.options);
+      return;
+    case 'check':
+      await check(command.options);
   }
 }
 
 main(process.argv.slice(2)).catch((err: unknown) => {
   if (err instanceof UsageError) {
-    process.stderr.write(`freshet: ${err.message}\n${USAGE_HINT}\n`);
+    process.stderr.write(`freshet: ${err.message}\n${err.hint}\n`);
     process.exit(2);
+  }
+  if (err instanceof CheckError) {
+    process.stderr.write(`freshet: ${err.message}\n`);
+    process.exit(CHECK_EXIT.cannotCheck);
   }
   if (err instanceof StartError) {
     process.stderr.write(`freshet: ${err.message}\n`);

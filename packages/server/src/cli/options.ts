@@ -8,9 +8,13 @@ import { isWellFormedRegionName } from '../core/regions.js';
 import { DEFAULT_ENGINE_OPTIONS, type EngineOptions } from '../services/kinesis/index.js';
 import { DEFAULT_OPTIONS, type ConnectionOptions, type FreshetOptions } from '../node.js';
 
-/** A mistake on the command line: exit code 2, the message and a pointer to --help. */
+/** A mistake on the command line: exit code 2, the message and a pointer to the command's --help. */
 export class UsageError extends Error {
-  constructor(message: string) {
+  constructor(
+    message: string,
+    /** The short pointer printed under the message. */
+    readonly hint: string = USAGE_HINT,
+  ) {
     super(message);
     this.name = 'UsageError';
   }
@@ -212,11 +216,23 @@ export const OPTIONS: readonly Option[] = [
   { kind: 'flag', name: 'version', help: ['print the version of Freshet'] },
 ];
 
+/** Every option of `freshet check`, in the order its help lists them. */
+export const CHECK_OPTIONS: readonly Option[] = [
+  {
+    kind: 'string',
+    name: 'data-dir',
+    arg: '<path>',
+    help: [`the data directory to check (default ./${DEFAULT_OPTIONS.dataDir}); refused while a node uses it`],
+  },
+  { kind: 'flag', name: 'json', help: ['print the report as one JSON document, for machines'] },
+  { kind: 'flag', name: 'help', short: 'h', help: ['show this help'] },
+];
+
 const COLUMN = 32;
 
-function usageLines(): string[] {
+function usageLines(options: readonly Option[]): string[] {
   const lines: string[] = [];
-  for (const option of OPTIONS) {
+  for (const option of options) {
     const flag = `${'short' in option && option.short ? `-${option.short}, ` : ''}--${option.name}${option.arg ? ` ${option.arg}` : ''}`;
     const [first, ...rest] = option.help;
     if (flag.length + 2 >= COLUMN) {
@@ -231,16 +247,32 @@ function usageLines(): string[] {
 }
 
 export const USAGE = `Usage: freshet serve [options]
+       freshet check [--data-dir <path>] [--json]   ('freshet check --help' tells more)
        freshet --version
 
 Runs a Freshet node: the Amazon Kinesis Data Streams API on a durable local store.
 
 Options:
-${usageLines().join('\n')}
+${usageLines(OPTIONS).join('\n')}
+`;
+
+export const CHECK_USAGE = `Usage: freshet check [--data-dir <path>] [--json]
+
+Checks a data directory while no node runs on it: verifies every stream log against its
+checksums and lists damaged byte ranges (stream, file, range, reason, where a copy was kept),
+metadata files kept aside in meta/quarantine/, and orphan logs (logs no stream names). Opening
+the directory does what a node's start does: a damaged metadata file is quarantined.
+
+Options:
+${usageLines(CHECK_OPTIONS).join('\n')}
+
+Exit codes: 0 no damage found; 1 damage found (listed); 2 a mistake on the command line;
+3 the directory could not be checked (absent, in use by a running node, unreadable).
 `;
 
 /** The short pointer printed under a usage error. */
 export const USAGE_HINT = "Usage: freshet serve [options]; 'freshet --help' lists the options.";
+const CHECK_USAGE_HINT = "Usage: freshet check [--data-dir <path>] [--json]; 'freshet check --help' tells more.";
 
 export interface ServeOptions {
   port: number;
@@ -254,14 +286,25 @@ export interface ServeOptions {
   regions?: string[];
 }
 
-export type Command = { command: 'help' } | { command: 'version' } | { command: 'serve'; options: ServeOptions };
+export interface CheckOptions {
+  dataDir: string;
+  json: boolean;
+}
 
-const COMMANDS = ['serve', 'help', 'version'];
+export type Command =
+  | { command: 'help'; topic: 'serve' | 'check' }
+  | { command: 'version' }
+  | { command: 'serve'; options: ServeOptions }
+  | { command: 'check'; options: CheckOptions };
+
+const COMMANDS = ['serve', 'check', 'help', 'version'];
 
 /** Parses argv (without node and the script); throws UsageError on any mistake. */
 export function parseCommandLine(argv: readonly string[]): Command {
+  // One parse for both tables (an option of both has the same kind in each); the command's table
+  // then decides what is allowed.
   const config = Object.fromEntries(
-    OPTIONS.map((option) => [
+    [...OPTIONS, ...CHECK_OPTIONS].map((option) => [
       option.name,
       {
         type: option.kind === 'flag' ? ('boolean' as const) : ('string' as const),
@@ -273,37 +316,40 @@ export function parseCommandLine(argv: readonly string[]): Command {
   // (node's own messages are long and speak of positional arguments).
   const { tokens } = parseArgs({ args: [...argv], options: config, strict: false, allowPositionals: true, tokens: true });
   const values = new Map<string, string | true>();
-  const positionals: string[] = [];
+  const positionals = tokens.flatMap((t) => (t.kind === 'positional' ? [t.value] : []));
+  const command = positionals[0] ?? 'serve';
+  const checking = command === 'check';
+  const table = checking ? CHECK_OPTIONS : OPTIONS;
+  const hint = checking ? CHECK_USAGE_HINT : USAGE_HINT;
   // --help and --version answer whatever else the line holds (even a mistake).
   const asked = (name: string) => tokens.some((t) => t.kind === 'option' && t.name === name && t.value === undefined);
-  if (asked('help')) return { command: 'help' };
+  if (asked('help')) return { command: 'help', topic: checking ? 'check' : 'serve' };
   if (asked('version')) return { command: 'version' };
   for (const token of tokens) {
-    if (token.kind === 'positional') {
-      positionals.push(token.value);
-      continue;
-    }
-    if (token.kind === 'option-terminator') continue;
-    const option = OPTIONS.find((o) => o.name === token.name);
-    if (!option) throw new UsageError(`unknown option '${token.rawName}'${suggestion(token.rawName)}`);
+    if (token.kind !== 'option') continue;
+    const option = table.find((o) => o.name === token.name);
+    if (!option) throw new UsageError(`unknown option '${token.rawName}'${suggestion(token.rawName, table)}`, hint);
     if (option.kind === 'flag') {
-      if (token.value !== undefined) throw new UsageError(`${token.rawName} takes no value, got '${token.value}'`);
+      if (token.value !== undefined) throw new UsageError(`${token.rawName} takes no value, got '${token.value}'`, hint);
       values.set(option.name, true);
       continue;
     }
     const value = token.value;
     if (value === undefined || (!token.inlineValue && value.startsWith('-') && value.length > 1 && !/^-\d/.test(value))) {
-      throw new UsageError(`${token.rawName} needs a value: ${token.rawName} ${option.arg}`);
+      throw new UsageError(`${token.rawName} needs a value: ${token.rawName} ${option.arg}`, hint);
     }
     values.set(option.name, value);
   }
 
-  if (values.has('help')) return { command: 'help' };
-  if (values.has('version')) return { command: 'version' };
-  if (positionals.length > 1) throw new UsageError(`unexpected argument '${positionals[1]}'`);
-  const command = positionals[0] ?? 'serve';
-  if (!COMMANDS.includes(command)) throw new UsageError(`unknown command '${command}' (the command is 'serve')`);
-  if (command === 'help' || command === 'version') return { command };
+  if (positionals.length > 1) throw new UsageError(`unexpected argument '${positionals[1]}'`, hint);
+  if (!COMMANDS.includes(command)) throw new UsageError(`unknown command '${command}' (the commands are 'serve' and 'check')`);
+  if (command === 'help') return { command: 'help', topic: 'serve' };
+  if (command === 'version') return { command };
+  if (checking) {
+    const dataDir = values.get('data-dir') as string | undefined;
+    if (dataDir === '') throw new UsageError("--data-dir must be a path, got ''", hint);
+    return { command: 'check', options: { dataDir: dataDir ?? DEFAULT_OPTIONS.dataDir, json: values.has('json') } };
+  }
 
   const string = (name: string) => values.get(name) as string | undefined;
   const options: ServeOptions = {
@@ -367,11 +413,11 @@ function integer(value: string, option: IntegerOption): number {
   return parsed;
 }
 
-/** " (did you mean --port?)" for a near miss, else "". */
-function suggestion(rawName: string): string {
+/** " (did you mean --port?)" for a near miss among the command's options, else "". */
+function suggestion(rawName: string, table: readonly Option[]): string {
   const name = rawName.replace(/^-+/, '').split('=')[0]!;
   let best: { name: string; distance: number } | undefined;
-  for (const option of OPTIONS) {
+  for (const option of table) {
     const distance = editDistance(name, option.name);
     if (!best || distance < best.distance) best = { name: option.name, distance };
   }

@@ -203,7 +203,7 @@ describe('the freshet process', () => {
         [['--shard-limit', '0'], /^freshet: --shard-limit must be an integer >= 1, got '0'$/],
         [['--host', ''], /^freshet: --host must be an address, got ''$/],
         [['--help=yes'], /^freshet: --help takes no value, got 'yes'$/],
-        [['start'], /^freshet: unknown command 'start' \(the command is 'serve'\)$/],
+        [['start'], /^freshet: unknown command 'start' \(the commands are 'serve' and 'check'\)$/],
         [['now'], /^freshet: unexpected argument 'now'$/],
       ];
       const outcomes: Outcome[] = [];

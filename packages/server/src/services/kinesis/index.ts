@@ -6,3 +6,4 @@ export { kinesisService } from './service.js';
 export { Engine } from './engine/engine.js';
 export { DEFAULT_ENGINE_OPTIONS, type EngineOptions } from './engine/options.js';
 export { OffThreadDecoder } from './codec/offThreadDecoder.js';
+export { storedStreams, type StoredStream } from './engine/storedStreams.js';
