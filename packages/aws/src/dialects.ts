@@ -33,7 +33,7 @@
  */
 import { AwsError, serializationError, validationError } from './errors.js';
 import { lowerFirst, shapeOf, type MemberRef, type ServiceModel, type Shape } from './model.js';
-import type { Violation, Violations } from './validation.js';
+import { quotable, type Violation, type Violations } from './validation.js';
 
 /** A value, found outside a JSON body, that its member's type cannot take. */
 export interface BadValue {
@@ -129,7 +129,7 @@ export const queryDialect: ErrorDialect = {
     return new AwsError('ValidationError', violations.message());
   },
   unreadable: (bad) =>
-    new AwsError('InvalidParameterValue', `The value '${bad.text}' for parameter ${bad.wireName} is not a valid ${bad.type}.`),
+    new AwsError('InvalidParameterValue', `The value '${quotable(bad.text)}' for parameter ${bad.wireName} is not a valid ${bad.type}.`),
   malformedBody: () => new AwsError('MalformedQueryString', 'The query string could not be parsed.'),
 };
 
@@ -162,7 +162,7 @@ function s3Violation(model: ServiceModel, shapeName: string, violation: Violatio
     if (ref.location === 'header') return new AwsError('InvalidRequest', `Missing required header for this request: ${name}`);
     return new AwsError('InvalidRequest', `Missing required parameter for this request: ${name}`);
   }
-  const shown = violation.value instanceof Date ? violation.value.toISOString() : String(violation.value);
+  const shown = quotable(violation.value instanceof Date ? violation.value.toISOString() : String(violation.value));
   return invalidArgument(`Invalid value for ${name}: ${violation.rule}`, name, shown);
 }
 
@@ -171,9 +171,9 @@ export const s3Dialect: ErrorDialect = {
   unreadable(bad) {
     if (bad.location === 'body') return new AwsError('MalformedXML', MALFORMED_XML);
     if (bad.type === 'integer' || bad.type === 'long') {
-      return invalidArgument(`Provided ${bad.wireName} not an integer or within integer range`, bad.wireName, bad.text);
+      return invalidArgument(`Provided ${bad.wireName} not an integer or within integer range`, bad.wireName, quotable(bad.text));
     }
-    return invalidArgument(`Provided ${bad.wireName} is not a valid ${bad.type}`, bad.wireName, bad.text);
+    return invalidArgument(`Provided ${bad.wireName} is not a valid ${bad.type}`, bad.wireName, quotable(bad.text));
   },
   malformedBody: () => new AwsError('MalformedXML', MALFORMED_XML),
 };

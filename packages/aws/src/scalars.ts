@@ -5,6 +5,7 @@
  * `date-time`, JSON bodies `epoch-seconds`), and a member's or shape's timestampFormat wins.
  */
 import type { MemberRef, Shape } from './model.js';
+import { quotable } from './validation.js';
 
 export type TimestampFormat = 'iso8601' | 'rfc822' | 'unixTimestamp';
 
@@ -14,7 +15,7 @@ export class ScalarError extends Error {
     readonly text: string,
     readonly type: string,
   ) {
-    super(`'${text}' is not a valid ${type}`);
+    super(`'${quotable(text)}' is not a valid ${type}`);
   }
 }
 

@@ -9,6 +9,7 @@
  */
 import { serializationError, type AwsError } from './errors.js';
 import { memoizeByShape, type ServiceModel, type Shape } from './model.js';
+import { quotable } from './validation.js';
 
 /** Reads one non-null wire value of a shape; throws a SerializationException if it does not fit. */
 export type ValueReader = (value: unknown) => unknown;
@@ -148,7 +149,7 @@ export function readBoolean(value: unknown): boolean {
   if (typeof value === 'string') {
     const upper = value.toUpperCase();
     const parsed = BOOLEAN_STRINGS[upper];
-    if (parsed === undefined) throw serializationError(`'${upper}' can not be converted to an Boolean`);
+    if (parsed === undefined) throw serializationError(`'${quotable(upper)}' can not be converted to an Boolean`);
     return parsed;
   }
   throw notConvertible(value, 'an Boolean');
@@ -164,7 +165,7 @@ const FIRST_BAD_BASE64 = /[^a-zA-Z0-9+/=]|=[^=]/;
  * over the text, and only a failure pays for finding AWS's reason.
  */
 export function decodeBase64Strictly(text: string): Buffer {
-  const fail = (reason: string) => serializationError(`'${text}' can not be converted to a Blob: ${reason}`);
+  const fail = (reason: string) => serializationError(`'${quotable(text)}' can not be converted to a Blob: ${reason}`);
   if (text.length % 4 !== 0) {
     throw fail(`Base64 encoded length is expected a multiple of 4 bytes but found: ${text.length}`);
   }

@@ -29,6 +29,25 @@ const AWS_ENUM_ORDER: Record<string, readonly string[]> = {
   ShardIteratorType: ['AFTER_SEQUENCE_NUMBER', 'LATEST', 'AT_TIMESTAMP', 'AT_SEQUENCE_NUMBER', 'TRIM_HORIZON'],
 };
 
+/**
+ * How much of a client's value an error message quotes. AWS quotes the value a rule refused, and
+ * quotes long ones whole as far as recordings go: kinesalite's recordings against Kinesis have a
+ * 257-character partition key and a 501-entry Records list printed as Java objects (about 33,000
+ * characters) in full. Nothing on record shows a bound, but a 15 MiB value echoed whole costs the
+ * server its memory twice over and the client a useless answer; so values are quoted whole up to
+ * 64 Ki characters, twice the longest quote on record, and longer ones are cut there and end with
+ * `...` (docs/compatibility.md).
+ */
+export const MAX_QUOTED_CHARACTERS = 64 * 1024;
+
+/** A client's value as an error message quotes it: whole when short, else its beginning and `...`. */
+export function quotable(text: string): string {
+  if (text.length <= MAX_QUOTED_CHARACTERS) return text;
+  // Do not cut a surrogate pair in half: the message must stay valid UTF-16 (and UTF-8 on the wire).
+  const end = /[\ud800-\udbff]/.test(text.charAt(MAX_QUOTED_CHARACTERS - 1)) ? MAX_QUOTED_CHARACTERS - 1 : MAX_QUOTED_CHARACTERS;
+  return text.slice(0, end) + '...';
+}
+
 /** A value is printed the way AWS's Java service prints it (String.valueOf of the bound object). */
 type Printer = (value: unknown) => string;
 
@@ -59,7 +78,7 @@ export class Violations {
 
   add(value: unknown, print: Printer, path: string, rule: string, kind: ViolationKind = 'group'): void {
     if (this.full) return;
-    const shown = value === null || value === undefined ? 'null' : `'${print(value)}'`;
+    const shown = value === null || value === undefined ? 'null' : `'${quotable(print(value))}'`;
     this.lines.push(`Value ${shown} at '${path}' failed to satisfy constraint: ${rule}`);
     this.found.push({ path, kind, value, rule });
   }
@@ -310,7 +329,7 @@ function mapValidator(c: Compiling, name: string, shape: Shape): Validator {
     for (const rule of rules) if (!rule.holds(value)) violations.add(value, print, path, rule.text, rule.kind);
     for (const key of Object.keys(value)) {
       if (violations.full) return;
-      validateValue(value[key], `${path}.${key}.member`, violations);
+      validateValue(value[key], `${path}.${quotable(key)}.member`, violations);
     }
   };
 }

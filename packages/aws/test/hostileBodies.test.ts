@@ -10,11 +10,16 @@ import {
   ANY_PLAN,
   AwsError,
   MAX_NESTING_DEPTH,
+  MAX_QUOTED_CHARACTERS,
   bodyPlanOf,
   decodeInput,
   loadModel,
   parseCborBody,
   parseJsonBody,
+  queryDialect,
+  readBoolean,
+  s3Dialect,
+  DetailedAwsError,
   type WireFormat,
 } from '../src/index.js';
 
@@ -286,5 +291,36 @@ describe('malformed bodies', () => {
     bareSerialization(() => decodeCbor('DescribeStream', map([text('x'), Buffer.from([0x1c])])), 'reserved additional info');
     bareSerialization(() => decodeCbor('DescribeStream', map([text('x'), Buffer.from([0xff])])), 'a stray break');
     bareSerialization(() => decodeCbor('DescribeStream', Buffer.from([0x80])), 'an array, not a map');
+  });
+});
+
+describe('values quoted in error messages', () => {
+  const huge = 'k'.repeat(15 * 1024 * 1024);
+  const cut = 'k'.repeat(MAX_QUOTED_CHARACTERS) + '...';
+
+  it('a validation error quotes the first characters of a long value, not all of it', () => {
+    const err = errorOf(() => decodeJson('PutRecord', JSON.stringify({ StreamName: 's', PartitionKey: huge, Data: '' })));
+    assert.equal(
+      err.message,
+      `1 validation error detected: Value '${cut}' at 'partitionKey' failed to satisfy constraint: Member must have length less than or equal to 256`,
+    );
+    const short = 'k'.repeat(MAX_QUOTED_CHARACTERS - 1) + '😀'; // 257 UTF-16 units: the pair is not cut in half
+    const shortErr = errorOf(() => decodeJson('PutRecord', JSON.stringify({ StreamName: 's', PartitionKey: short + 'x', Data: '' })));
+    assert.ok(shortErr.message.includes(`Value '${'k'.repeat(MAX_QUOTED_CHARACTERS - 1)}...' at`), shortErr.message.slice(0, 400));
+  });
+
+  it('so do the SerializationExceptions that quote a value', () => {
+    const blob = errorOf(() => decodeJson('PutRecord', JSON.stringify({ StreamName: 's', PartitionKey: 'k', Data: huge + '!!!!' })));
+    assert.equal(blob.message, `'${cut}' can not be converted to a Blob: Invalid Base64 character: '!'`);
+    // Kinesis inputs have no boolean member; other models' do, read by the same function.
+    assert.equal(errorOf(() => readBoolean(huge)).message, `'${cut.toUpperCase().slice(0, -3)}...' can not be converted to an Boolean`);
+  });
+
+  it('every dialect that quotes a value cuts it the same way', () => {
+    const bad = { location: 'querystring' as const, wireName: 'max-keys', text: huge, type: 'integer' };
+    assert.equal(queryDialect.unreadable(bad).message, `The value '${cut}' for parameter max-keys is not a valid integer.`);
+    const s3 = s3Dialect.unreadable(bad);
+    assert.ok(s3 instanceof DetailedAwsError);
+    assert.equal(s3.details.ArgumentValue, cut);
   });
 });

@@ -4,7 +4,7 @@
  * number under its minimum), and turns inputs into requests of the model's own protocol.
  */
 import type { HttpRequestParts, MemberRef, ServiceModel, Shape } from '../../src/index.js';
-import { inputShapeName, jsonBody, lowerFirst, modelPatternRegex, shapeOf, xmlBody } from '../../src/index.js';
+import { inputShapeName, jsonBody, lowerFirst, modelPatternRegex, quotable, shapeOf, xmlBody } from '../../src/index.js';
 
 /** Strings tried, in order, for a member with a pattern; an operation that needs another is skipped. */
 const CANDIDATES = [
@@ -128,7 +128,7 @@ export function invalidCases(model: ServiceModel, operation: string, valid: Reco
         title: `${operation}: ${member} over ${memberShape.max}`,
         input: { ...valid, [member]: value },
         kind: 'max',
-        line: lineOf(member, `'${value}'`, `Member must have length less than or equal to ${memberShape.max}`),
+        line: lineOf(member, `'${quotable(value)}'`, `Member must have length less than or equal to ${memberShape.max}`),
       });
     }
     if (memberShape.type === 'string' && memberShape.enum) {
