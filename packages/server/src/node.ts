@@ -34,6 +34,8 @@ export interface FreshetOptions extends ConnectionOptions {
   logger?: Logger;
   /** The node's time: every timestamp, timer and rate (default: the system clock). */
   clock?: Clock;
+  /** Size at which a stream's active segment is rolled (default 128 MiB; tests use small ones). */
+  segmentBytes?: number;
 }
 
 export const DEFAULT_OPTIONS: FreshetOptions = {
@@ -83,6 +85,7 @@ export async function startFreshet(overrides: Partial<FreshetOptions> = {}): Pro
     fsync: options.fsync,
     now: clock === systemClock ? Date.now : () => clock.now(),
     logger,
+    ...(options.segmentBytes !== undefined ? { segmentBytes: options.segmentBytes } : {}),
   });
   const engine = await Engine.open(storage.metadata, storage.records, engineOptions);
   const decoder = new OffThreadDecoder(options.decodeThreads, (err) =>

@@ -58,6 +58,8 @@ export interface NodeOptions {
   region?: string;
   /** The regions the node accepts (`--regions`; default every AWS region). */
   regions?: readonly string[];
+  /** Segment size of the stream logs (small ones make sealed segments with little data). */
+  segmentBytes?: number;
 }
 
 export interface TestNode<C extends Clock = Clock> {
@@ -114,6 +116,7 @@ export async function startNode(options: NodeOptions = {}): Promise<TestNode> {
       ...(options.decodeThreads !== undefined ? { decodeThreads: options.decodeThreads } : {}),
       ...(options.maxBodyBytes !== undefined ? { maxBodyBytes: options.maxBodyBytes } : {}),
       ...(options.regions !== undefined ? { regions: options.regions } : {}),
+      ...(options.segmentBytes !== undefined ? { segmentBytes: options.segmentBytes } : {}),
       ...options.connections,
     });
   } catch (err) {
