@@ -65,8 +65,9 @@ export interface RunningFreshet {
   port: number;
   engine: Engine;
   /**
-   * The damage the storage found (metadata files quarantined at start), each also logged at error
-   * level when found. `freshet check` lists the same and more; a metrics export is issue #22's.
+   * The damage the storage found so far (metadata files quarantined at start, damaged ranges of
+   * stream logs), each also logged at error level when found. `freshet check` verifies every log;
+   * a metrics export belongs to the monitoring issue (#22).
    */
   storageDamage(): LocalStorageDamage;
   /** Stops accepting requests, lets in-flight ones finish, flushes and closes storage. */

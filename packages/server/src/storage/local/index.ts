@@ -27,7 +27,7 @@ import {
 } from './limits.js';
 import { LocalMetadataStore, type MetadataDamage } from './metadataStore.js';
 import { LocalRecordStore } from './recordStore.js';
-import type { MetadataStore, RecordStore } from '../types.js';
+import type { DamagedRange, MetadataStore, RecordStore } from '../types.js';
 
 export { StorageCorruptionError, StorageFailedError, StorageOverloadedError } from './errors.js';
 export { DirectoryInUseError } from './directoryLock.js';
@@ -53,18 +53,24 @@ export interface LocalStorageOptions {
   logger?: Logger;
   /** Reports recoveries (torn tails truncated, indexes rebuilt). Default: the logger, at warn. */
   warn?: (message: string) => void;
+  /**
+   * Reports damage (bytes of a log, metadata files) as it is found. Default: `warn` when one is
+   * given (a caller that routes storage reports gets them all there), else the logger, at error.
+   */
+  error?: (message: string) => void;
 }
 
 export interface LocalStorage {
   records: RecordStore;
   metadata: MetadataStore;
-  /** The damage found so far: metadata files quarantined at open. */
+  /** The damage found so far: metadata files quarantined at open, damaged ranges of the logs opened. */
   damage(): LocalStorageDamage;
   close(): Promise<void>;
 }
 
 export interface LocalStorageDamage {
   metadata: MetadataDamage[];
+  records: DamagedRange[];
 }
 
 const FORMAT_FILE = 'freshet-storage.json';
@@ -79,8 +85,7 @@ export async function openLocalStorage(options: LocalStorageOptions): Promise<Lo
   try {
     await checkFormat(dataDir, sync);
     const metadata = await LocalMetadataStore.open(path.join(dataDir, 'meta'), sync, (damage) =>
-      config.logger.error(
-        { component: 'storage', file: damage.file, key: damage.key, reason: damage.reason, quarantined: damage.quarantined },
+      config.error(
         `damaged metadata file ${damage.file}${damage.key === undefined ? '' : ` (key ${damage.key})`}: ${damage.reason}; ` +
           `moved to ${damage.quarantined}; its key is absent from now on, and revisions jump past any it may have held`,
       ),
@@ -98,7 +103,7 @@ export async function openLocalStorage(options: LocalStorageOptions): Promise<Lo
     return {
       records,
       metadata,
-      damage: () => ({ metadata: metadata.damage() }),
+      damage: () => ({ metadata: metadata.damage(), records: records.damage() }),
       close: () => (closing ??= close()),
     };
   } catch (error) {
@@ -125,11 +130,15 @@ function checkOptions(options: LocalStorageOptions) {
     segmentBytes,
     maxChunksPerSegment,
     now: options.now ?? Date.now,
-    logger,
     warn: options.warn ?? warnThrough(logger),
+    error: options.error ?? options.warn ?? errorThrough(logger),
     indexCache: new IndexCache(indexCacheBytes),
     batchBuffers: new BufferPool({ maxFreeBytes: BATCH_BUFFER_POOL_BYTES }),
   };
+}
+
+function errorThrough(logger: Logger): (message: string) => void {
+  return (message) => logger.error({ component: 'storage' }, message);
 }
 
 function warnThrough(logger: Logger): (message: string) => void {
