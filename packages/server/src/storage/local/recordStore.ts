@@ -29,6 +29,8 @@ export class LocalRecordStore implements RecordStore {
   private readonly destroying = new Set<string>();
   /** Every log opened so far (the latest instance per id), for damage(). */
   private readonly opened = new Map<string, LocalStreamLog>();
+  /** Damage found by earlier instances of logs opened again since (not found twice: see open). */
+  private readonly earlierDamage: DamagedRange[] = [];
   private closing = false;
 
   private constructor(private readonly config: RecordStoreConfig) {}
@@ -57,7 +59,15 @@ export class LocalRecordStore implements RecordStore {
       onClosed: () => this.forget(id, opening),
     });
     this.logs.set(id, opening);
-    void opening.then((log) => this.opened.set(id, log)).catch(() => undefined);
+    void opening
+      .then((log) => {
+        // Recovery seals a damaged active segment and cuts a torn tail, so a reopen does not
+        // find the same damage again: what the previous instance found is kept.
+        const previous = this.opened.get(id);
+        if (previous && previous !== log) this.earlierDamage.push(...previous.damage());
+        this.opened.set(id, log);
+      })
+      .catch(() => undefined);
     opening.catch(() => this.forget(id, opening));
     return opening;
   }
@@ -70,6 +80,7 @@ export class LocalRecordStore implements RecordStore {
     if (this.destroying.has(id)) throw new Error(`stream log ${id} is already being destroyed`);
     this.destroying.add(id);
     this.opened.delete(id);
+    for (let i = this.earlierDamage.length - 1; i >= 0; i--) if (this.earlierDamage[i]!.log === id) this.earlierDamage.splice(i, 1);
     try {
       const trash = path.join(this.config.root, TRASH_PREFIX + randomUUID());
       try {
@@ -86,7 +97,7 @@ export class LocalRecordStore implements RecordStore {
   }
 
   damage(): DamagedRange[] {
-    return [...this.opened.values()].flatMap((log) => log.damage());
+    return [...this.earlierDamage, ...[...this.opened.values()].flatMap((log) => log.damage())];
   }
 
   async verify(id: string): Promise<DamagedRange[]> {
