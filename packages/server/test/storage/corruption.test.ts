@@ -265,6 +265,27 @@ describe('corruption: confinement, quarantine, no reuse', () => {
     }
   });
 
+  it('a missing high-water mark (a log written before it existed) is a warning; the log still skips ahead', async () => {
+    const dataDir = tempDir();
+    try {
+      const written = await fill(dataDir, 10);
+      fs.rmSync(path.join(streamDir(dataDir), 'reserved-position'));
+      const { storage, warnings } = await openTemp({ dataDir, fsync: 'always' });
+      try {
+        assert.deepEqual(await storage.records.verify(ID), []);
+        const log = await storage.records.open(ID);
+        assert.deepEqual(log.damage(), []);
+        assert.equal(warnings.filter((w) => /reserved-position is missing/.test(w)).length, 1, warnings.join('\n'));
+        const { firstCursor } = await log.append(0, [record('k', 'after')]);
+        assert.ok(firstCursor >= ((maxCursor(written) >> 20n) + BigInt(RESERVE_STEP_BYTES)) << 20n);
+      } finally {
+        await storage.close();
+      }
+    } finally {
+      removeDir(dataDir);
+    }
+  });
+
   it('verify() reports a corrupt index without touching it; opening the log rebuilds it', async () => {
     const dataDir = tempDir();
     try {

@@ -223,9 +223,14 @@ async function recoverActive(
       reserved = 0; // a new log
     } else {
       // Without the mark, the positions issued before are unknown past the file's end: skip far.
-      const problem = found === undefined ? 'missing' : found.problem;
-      const reason = `${RESERVED_POSITION_FILE} ${problem}; the log continues ${RESERVE_STEP_BYTES} bytes past its end`;
-      onDamage({ file: path.join(dir, RESERVED_POSITION_FILE), from: base + fileBytes, to: base + fileBytes, reason });
+      // A missing mark is a log written before it existed (a warning); a corrupt one is damage.
+      const skip = `the log continues ${RESERVE_STEP_BYTES} bytes past its end`;
+      if (found === undefined) {
+        warn(`${path.join(dir, RESERVED_POSITION_FILE)} is missing; ${skip}`);
+      } else {
+        const reason = `${RESERVED_POSITION_FILE}: ${found.problem}; ${skip}`;
+        onDamage({ file: path.join(dir, RESERVED_POSITION_FILE), from: base + fileBytes, to: base + fileBytes, reason });
+      }
       reserved = base + fileBytes + RESERVE_STEP_BYTES;
     }
     const nextBase = Math.max(base + fileBytes, reserved);
@@ -356,10 +361,9 @@ export async function verifyLog(dir: string, committedEnd?: number): Promise<Dam
   }
   const reserved = await readReservedPosition(dir);
   const reservedPath = path.join(dir, RESERVED_POSITION_FILE);
+  // A missing mark is not damage: a log written before it existed has none until it is opened.
   if (typeof reserved === 'object') {
     found.push({ file: reservedPath, from: logEnd, to: logEnd, reason: `${RESERVED_POSITION_FILE}: ${reserved.problem}` });
-  } else if (reserved === undefined && logEnd > 0) {
-    found.push({ file: reservedPath, from: logEnd, to: logEnd, reason: `${RESERVED_POSITION_FILE} missing` });
   }
   return found;
 }
