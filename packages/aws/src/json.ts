@@ -62,7 +62,62 @@ const ZERO = 0x30;
 const NINE = 0x39;
 
 /** What `\b`, `\n`... stand for; the other simple escapes (`\"`, `\\`, `\/`) stand for themselves. */
-const SIMPLE_ESCAPES: Record<number, string> = { 0x62: '\b', 0x66: '\f', 0x6e: '\n', 0x72: '\r', 0x74: '\t' };
+const SIMPLE_ESCAPES: Record<number, number> = { 0x62: 0x08, 0x66: 0x0c, 0x6e: 0x0a, 0x72: 0x0d, 0x74: 0x09 };
+
+/** Strings up to this many bytes (member names, enum values, most keys) are decoded in JavaScript. */
+const SHORT_STRING = 16;
+
+/**
+ * Short ASCII strings recently read, by a hash of their bytes. Bodies repeat the same short
+ * strings (member names, enum values, keys) hundreds of times, and a hostile one millions of
+ * times: a hit costs no allocation, as JSON.parse's internalized strings cost none.
+ */
+const recentShortStrings = new Array<string | undefined>(4096);
+
+/** A short string: ASCII found in the cache or copied in a loop (cheaper than a call into native code); anything else decoded. */
+function shortString(body: Buffer, start: number, end: number): string {
+  let hash = end - start;
+  for (let i = start; i < end; i++) {
+    const byte = body[i]!;
+    if (byte > 0x7f) return body.toString('utf8', start, end);
+    hash = (Math.imul(hash, 31) + byte) | 0;
+  }
+  const slot = (hash ^ (hash >>> 12)) & 4095;
+  const cached = recentShortStrings[slot];
+  if (cached !== undefined && cached.length === end - start) {
+    let i = 0;
+    while (i < cached.length && cached.charCodeAt(i) === body[start + i]) i++;
+    if (i === cached.length) return cached;
+  }
+  let out = '';
+  for (let i = start; i < end; i++) out += String.fromCharCode(body[i]!);
+  recentShortStrings[slot] = out;
+  return out;
+}
+
+/** Writes one code point as UTF-8 at `at`; returns the number of bytes written. */
+function writeUtf8(out: Buffer, at: number, codePoint: number): number {
+  if (codePoint < 0x80) {
+    out[at] = codePoint;
+    return 1;
+  }
+  if (codePoint < 0x800) {
+    out[at] = 0xc0 | (codePoint >> 6);
+    out[at + 1] = 0x80 | (codePoint & 0x3f);
+    return 2;
+  }
+  if (codePoint < 0x10000) {
+    out[at] = 0xe0 | (codePoint >> 12);
+    out[at + 1] = 0x80 | ((codePoint >> 6) & 0x3f);
+    out[at + 2] = 0x80 | (codePoint & 0x3f);
+    return 3;
+  }
+  out[at] = 0xf0 | (codePoint >> 18);
+  out[at + 1] = 0x80 | ((codePoint >> 12) & 0x3f);
+  out[at + 2] = 0x80 | ((codePoint >> 6) & 0x3f);
+  out[at + 3] = 0x80 | (codePoint & 0x3f);
+  return 4;
+}
 
 const isDigit = (byte: number | undefined) => byte !== undefined && byte >= ZERO && byte <= NINE;
 
@@ -253,7 +308,12 @@ class JsonParser {
           at += 6;
           continue;
         }
-        if (escaped !== QUOTE && escaped !== BACKSLASH && escaped !== SLASH && (escaped === undefined || !SIMPLE_ESCAPES[escaped])) {
+        if (
+          escaped !== QUOTE &&
+          escaped !== BACKSLASH &&
+          escaped !== SLASH &&
+          (escaped === undefined || SIMPLE_ESCAPES[escaped] === undefined)
+        ) {
           throw serializationError();
         }
         at += 2;
@@ -265,51 +325,57 @@ class JsonParser {
   }
 
   /**
-   * Reads a string (a value or a key). Runs without escapes are decoded from the bytes in one go
-   * (the body is known to be UTF-8); an escape that leaves half a surrogate pair is refused.
+   * Reads a string (a value or a key). One without escapes is decoded from the bytes in one go
+   * (the body is known to be UTF-8); one with escapes is unescaped into bytes first, then decoded
+   * once, so a string of a million escapes costs one pass, not a million concatenations. An
+   * escape that leaves half a surrogate pair is refused.
    */
   string(): string {
     const body = this.body;
-    let at = this.at + 1;
-    let runStart = at;
-    let out = '';
+    const start = this.at + 1;
+    let at = start;
     for (;;) {
       const byte = body[at];
+      if (byte === QUOTE) {
+        this.at = at + 1;
+        return at - start <= SHORT_STRING ? shortString(body, start, at) : body.toString('utf8', start, at);
+      }
+      if (byte === BACKSLASH) break;
       if (byte === undefined || byte < 0x20) throw serializationError();
+      at++;
+    }
+    // Unescaped text is never longer than its escaped form.
+    this.skipString();
+    const out = Buffer.allocUnsafe(this.at - 1 - start);
+    let written = body.copy(out, 0, start, at);
+    for (;;) {
+      const byte = body[at]!;
       if (byte === QUOTE) break;
       if (byte !== BACKSLASH) {
+        out[written++] = byte;
         at++;
         continue;
       }
-      out += body.toString('utf8', runStart, at);
-      const escaped = body[at + 1];
-      if (escaped === 0x75) {
-        const unit = this.hex4(at + 2);
-        at += 6;
-        if (unit >= 0xd800 && unit <= 0xdbff) {
-          // A high surrogate must be followed by an escaped low one: together they are one character.
-          const low = body[at] === BACKSLASH && body[at + 1] === 0x75 ? this.hex4(at + 2) : -1;
-          if (low < 0xdc00 || low > 0xdfff) throw serializationError();
-          out += String.fromCharCode(unit, low);
-          at += 6;
-        } else if (unit >= 0xdc00 && unit <= 0xdfff) {
-          throw serializationError();
-        } else {
-          out += String.fromCharCode(unit);
-        }
-      } else if (escaped === QUOTE || escaped === BACKSLASH || escaped === SLASH) {
-        out += String.fromCharCode(escaped);
+      const escaped = body[at + 1]!;
+      if (escaped !== 0x75) {
+        out[written++] = escaped === QUOTE || escaped === BACKSLASH || escaped === SLASH ? escaped : SIMPLE_ESCAPES[escaped]!;
         at += 2;
-      } else {
-        const simple = escaped === undefined ? undefined : SIMPLE_ESCAPES[escaped];
-        if (simple === undefined) throw serializationError();
-        out += simple;
-        at += 2;
+        continue;
       }
-      runStart = at;
+      let codePoint = this.hex4(at + 2);
+      at += 6;
+      if (codePoint >= 0xd800 && codePoint <= 0xdbff) {
+        // A high surrogate must be followed by an escaped low one: together they are one character.
+        const low = body[at] === BACKSLASH && body[at + 1] === 0x75 ? this.hex4(at + 2) : -1;
+        if (low < 0xdc00 || low > 0xdfff) throw serializationError();
+        codePoint = 0x10000 + ((codePoint - 0xd800) << 10) + (low - 0xdc00);
+        at += 6;
+      } else if (codePoint >= 0xdc00 && codePoint <= 0xdfff) {
+        throw serializationError();
+      }
+      written += writeUtf8(out, written, codePoint);
     }
-    this.at = at + 1;
-    return out + body.toString('utf8', runStart, at);
+    return out.toString('utf8', 0, written);
   }
 
   private hex4(at: number): number {

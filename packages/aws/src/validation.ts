@@ -222,12 +222,15 @@ const printers = memoizeByShape<Printer>((shape, printerOf, name, model) => {
     }
     case 'list': {
       const printMember = printerOf(shape.member!.shape);
-      return (value) => `[${(value as unknown[]).map((item) => printMember(item)).join(', ')}]`;
+      return (value) => joinQuotable('[', (value as unknown[]).length, (i) => printMember((value as unknown[])[i]), ']');
     }
     case 'map': {
       const printValue = printerOf(shape.value!.shape);
-      const entries = (value: Record<string, unknown>) => Object.keys(value).map((key) => `${key}=${printValue(value[key])}`);
-      return (value) => `{${entries(value as Record<string, unknown>).join(', ')}}`;
+      return (value) => {
+        const map = value as Record<string, unknown>;
+        const keys = Object.keys(map);
+        return joinQuotable('{', keys.length, (i) => `${keys[i]}=${printValue(map[keys[i]!])}`, '}');
+      };
     }
     case 'blob':
       return (value) => {
@@ -240,6 +243,20 @@ const printers = memoizeByShape<Printer>((shape, printerOf, name, model) => {
       return (value) => String(value);
   }
 });
+
+/**
+ * `open`, the `count` items joined with ", ", and `close`, as Java prints a collection; but only
+ * as far as a message would quote it (quotable cuts the rest), so a list of a million members
+ * costs no more to print than one of a thousand.
+ */
+function joinQuotable(open: string, count: number, item: (i: number) => string, close: string): string {
+  let out = open;
+  for (let i = 0; i < count; i++) {
+    if (out.length > MAX_QUOTED_CHARACTERS) return out;
+    out += (i > 0 ? ', ' : '') + item(i);
+  }
+  return out + close;
+}
 
 /** What compiling the validators of one model needs at hand. */
 interface Compiling {

@@ -103,7 +103,9 @@ export function validInputOf(operation: OperationName): Record<string, unknown> 
 
 const line = (shown: string, path: string, rule: string) => `Value ${shown} at '${path}' failed to satisfy constraint: ${rule}`;
 const message = (lines: string[]) => `${lines.length} validation error${lines.length === 1 ? '' : 's'} detected: ${lines.join('; ')}`;
-const quoted = (text: string) => `'${text}'`;
+/** AWS-style quoting, cut as Freshet cuts values past 64 Ki characters (docs/compatibility.md). */
+const MAX_QUOTED_CHARACTERS = 64 * 1024;
+const quoted = (text: string) => `'${text.length > MAX_QUOTED_CHARACTERS ? text.slice(0, MAX_QUOTED_CHARACTERS) + '...' : text}'`;
 const heapByteBuffer = (length: number) => `java.nio.HeapByteBuffer[pos=0 lim=${length} cap=${length}]`;
 
 const ruleText = {
