@@ -39,13 +39,15 @@ import {
  * RFC 8949 3.2.3 has them) are joined. Text must be valid UTF-8 (RFC 8949 3.1: a text string is
  * UTF-8, and a decoder must not pass on one that is not); containers and tags nest at most
  * MAX_NESTING_DEPTH deep. Tag 1 holds epoch MILLISECONDS on AWS's wire and is read as such;
- * bignums (tags 2 and 3) become numbers (AWS's parser saturates them); other tags and simple
- * values are CborOther, which no shape takes.
+ * bignums (tags 2 and 3) become numbers (AWS's parser saturates them); tag 55799 (self-described
+ * CBOR) is transparent; other tags and simple values are CborOther, which no shape takes.
  */
 export function parseCborBody(body: Buffer, plan: BodyPlan = ANY_PLAN): Record<string, unknown> {
   const parser = new CborParser(body);
-  const major = body[0] === undefined ? -1 : body[0] >> 5;
-  if (major !== MAJOR_MAP) throw serializationError();
+  // Tag 55799 only says "this is CBOR" (RFC 8949 3.4.6); cbor-x, which read these bodies before, skipped it.
+  if (body[0] === 0xd9 && body[1] === 0xd9 && body[2] === 0xf7) parser.at = 3;
+  const first = body[parser.at];
+  if (first === undefined || first >> 5 !== MAJOR_MAP) throw serializationError();
   const parsed = parser.value(plan, 0);
   if (parser.at !== body.length) throw serializationError();
   return parsed as Record<string, unknown>;
@@ -67,6 +69,7 @@ const MAJOR_ARRAY = 4;
 const MAJOR_MAP = 5;
 const MAJOR_TAG = 6;
 const INDEFINITE = 31;
+const SELF_DESCRIBED = 55799;
 const BREAK = 0xff;
 
 /** A recursive-descent CBOR reader guided by a plan. Every failure is a bare SerializationException. */
@@ -279,6 +282,7 @@ class CborParser {
     const tag = this.argument();
     if (tag < 0) throw serializationError();
     const content = this.value(tag === 1 || tag === 2 || tag === 3 ? SCALAR_PLAN : plan, depth);
+    if (tag === SELF_DESCRIBED) return content;
     if (tag === 1 && typeof content === 'number') return new Date(content); // AWS: milliseconds
     if ((tag === 2 || tag === 3) && content instanceof Uint8Array) {
       let n = 0;

@@ -276,6 +276,11 @@ describe('malformed bodies', () => {
     for (const body of read) assert.deepEqual(parseJsonBody(Buffer.from(body)), JSON.parse(body), body);
   });
 
+  it('CBOR: tag 55799 (self-described CBOR) changes nothing, around the body or a value', () => {
+    const selfDescribed = (item: Buffer) => Buffer.concat([Buffer.from([0xd9, 0xd9, 0xf7]), item]);
+    assert.deepEqual(decodeCbor('DescribeStream', selfDescribed(map([text('StreamName'), selfDescribed(text('s'))]))), { StreamName: 's' });
+  });
+
   it('CBOR: truncated items, counts beyond the body, reserved heads and trailing bytes are refused', () => {
     const ok = map([text('StreamName'), text('s')]);
     for (let cut = 0; cut < ok.length; cut++) bareSerialization(() => decodeCbor('DescribeStream', ok.subarray(0, cut)), `cut at ${cut}`);

@@ -19,7 +19,8 @@
 import { strict as assert } from 'node:assert';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import { inputShapeName, shapeOf, type Shape } from '@freshet/aws';
+import { Decoder, Encoder, type Options } from 'cbor-x';
+import { ANY_PLAN, inputShapeName, parseCborBody, parseJsonBody, shapeOf, type Shape } from '@freshet/aws';
 import { KINESIS_MODEL } from '../../src/services/kinesis/model.js';
 import { ManualClock } from '../../src/core/clock.js';
 import { nodePerSuite, startNode, type TestNode } from '../helpers/fixture.js';
@@ -359,6 +360,36 @@ describe('fuzz: every operation, JSON and CBOR, hostile inputs', () => {
     assert.equal(listed.status, 200, 'the server still answers');
     t.diagnostic(
       `seed ${SEED}: ${tried} inputs (${hostile} hostile), ${accepted} accepted; errors ${JSON.stringify(Object.fromEntries(byType))}`,
+    );
+  });
+});
+
+describe('fuzz: the body parsers read what generic parsers read', () => {
+  // Freshet's parsers replaced JSON.parse and cbor-x; without a plan they must build the same values.
+  const objects = fc.dictionary(fc.string({ unit: 'binary', maxLength: 8 }), fc.jsonValue({ maxDepth: 4 }), { maxKeys: 6 });
+
+  it('JSON: the same values as JSON.parse, whitespace and escapes included', () => {
+    fc.assert(
+      fc.property(objects, fc.constantFrom(0, 2), (value, indent) => {
+        const text = JSON.stringify(value, null, indent);
+        assert.deepEqual(parseJsonBody(Buffer.from(text), ANY_PLAN), JSON.parse(text));
+        // The same text with every non-ASCII character escaped (surrogate pairs as two escapes).
+        const escaped = text.replace(/[\u0080-\uffff]/g, (c) => '\\u' + c.charCodeAt(0).toString(16).padStart(4, '0'));
+        assert.deepEqual(parseJsonBody(Buffer.from(escaped), ANY_PLAN), JSON.parse(escaped));
+      }),
+      { numRuns: RUNS * 20, seed: SEED },
+    );
+  });
+
+  it('CBOR: the same values as cbor-x', () => {
+    const encoder = new Encoder({ useRecords: false } as Options);
+    const decoder = new Decoder({ mapsAsObjects: true, useRecords: false, int64AsNumber: true } as Options);
+    fc.assert(
+      fc.property(objects, (value) => {
+        const bytes = encoder.encode(value);
+        assert.deepEqual(parseCborBody(bytes, ANY_PLAN), decoder.decode(bytes));
+      }),
+      { numRuns: RUNS * 20, seed: SEED },
     );
   });
 });
