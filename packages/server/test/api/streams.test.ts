@@ -164,6 +164,28 @@ describe('streams (instant transitions)', () => {
     assert.equal(summary.StreamDescriptionSummary!.OpenShardCount, 2);
   });
 
+  it('answers repeated deletes of one stream with success, then ResourceNotFoundException, and frees the name', async () => {
+    // Found by the fuzz test: a delete arriving while the removal was being written was queued
+    // behind it and then wrote to a key already gone (500 InternalFailure).
+    for (let round = 0; round < 5; round++) {
+      const name = uniqueName('del-again');
+      await createActiveStream(kinesis, { StreamName: name, ShardCount: 1 });
+      let deletes = 0;
+      for (;;) {
+        try {
+          await kinesis.send(new DeleteStreamCommand({ StreamName: name }));
+          deletes++;
+        } catch (err) {
+          assert.equal((err as Error).name, 'ResourceNotFoundException', String(err));
+          break;
+        }
+      }
+      assert.ok(deletes >= 1);
+      await createActiveStream(kinesis, { StreamName: name, ShardCount: 1 });
+      await kinesis.send(new DeleteStreamCommand({ StreamName: name }));
+    }
+  });
+
   it('accepts StreamARN everywhere the model allows it', async () => {
     const name = uniqueName('byarn');
     const arn = await createActiveStream(kinesis, { StreamName: name, ShardCount: 2 });

@@ -8,6 +8,7 @@ import type { Clock, Timer } from '../../../core/clock.js';
 import type { Logger } from '../../../core/logger.js';
 import type { MetadataStore, RecordStore, StreamLog } from '../../../storage/types.js';
 import { SerialQueue } from '../../../util/serialQueue.js';
+import { resourceNotFound } from '../errors.js';
 import { RoutingTable } from './shards.js';
 import { streamKey, streamKeyPrefix, type StreamAddress, type StreamState, type StreamStatus } from './streamState.js';
 
@@ -20,6 +21,10 @@ export interface LiveStream {
   /** Appends in flight per shard index: a closed shard is finished only once its count is 0. */
   appending: Map<number, number>;
   transitionTimer?: Timer;
+}
+
+export function streamNotFound(address: StreamAddress): Error {
+  return resourceNotFound(`Stream ${address.name} under account ${address.account} not found.`);
 }
 
 export interface CatalogOptions {
@@ -102,6 +107,8 @@ export class StreamCatalog {
    */
   update<T>(live: LiveStream, change: (draft: StreamState) => T): Promise<T> {
     return live.queue.run(async () => {
+      // A change queued behind the stream's removal finds it gone, as a later request would.
+      if (!this.isTracked(live)) throw streamNotFound(live.state);
       const draft = structuredClone(live.state);
       const result = change(draft);
       live.revision = await this.metadata.put(streamKey(draft), draft, live.revision);
@@ -138,6 +145,10 @@ export class StreamCatalog {
     return live;
   }
 
+  private isTracked(live: LiveStream): boolean {
+    return this.streams.get(streamKey(live.state)) === live;
+  }
+
   private install(live: LiveStream, state: StreamState): void {
     live.state = state;
     live.routing = new RoutingTable(state.shards);
@@ -155,7 +166,7 @@ export class StreamCatalog {
   }
 
   private async completeTransition(live: LiveStream): Promise<void> {
-    if (this.closed) return;
+    if (this.closed || !this.isTracked(live)) return;
     try {
       if (live.state.status === 'DELETING') {
         await this.remove(live);
@@ -181,9 +192,10 @@ export class StreamCatalog {
 
   private remove(live: LiveStream): Promise<void> {
     return live.queue.run(async () => {
+      if (!this.isTracked(live)) return;
       const key = streamKey(live.state);
       await this.metadata.delete(key, live.revision);
-      if (this.streams.get(key) === live) this.streams.delete(key);
+      this.streams.delete(key);
       for (const observer of this.observers) observer(live);
       await live.log.close();
       await this.records.destroy(live.state.id);

@@ -11,8 +11,8 @@
  */
 import { invalidArgument, limitExceeded, resourceInUse, resourceNotFound, type KinesisError } from '../errors.js';
 import type * as Shapes from '../shapes.generated.js';
-import type { LiveStream, StreamCatalog } from './catalog.js';
-import { addressOf, streamNotFound, type RequestContext } from './context.js';
+import { streamNotFound, type LiveStream, type StreamCatalog } from './catalog.js';
+import { addressOf, type RequestContext } from './context.js';
 import type { EngineOptions } from './options.js';
 import type { ListingScope, PageTokens } from './pageTokens.js';
 import { streamArn, type ConsumerState, type StreamAddress, type StreamState } from './streamState.js';

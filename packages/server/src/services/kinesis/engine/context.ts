@@ -4,8 +4,8 @@
  */
 export type { RequestContext } from '../../../core/context.js';
 import type { RequestContext } from '../../../core/context.js';
-import { invalidArgument, resourceNotFound } from '../errors.js';
-import type { LiveStream, StreamCatalog } from './catalog.js';
+import { invalidArgument } from '../errors.js';
+import { streamNotFound, type LiveStream, type StreamCatalog } from './catalog.js';
 import { parseStreamArn, type StreamAddress } from './streamState.js';
 
 export interface StreamReference {
@@ -25,10 +25,6 @@ export function addressOf(ctx: RequestContext, ref: StreamReference): StreamAddr
   }
   if (ref.StreamName === undefined) throw invalidArgument('Either StreamName or StreamARN must be provided.');
   return { account: ctx.account, region: ctx.region, name: ref.StreamName };
-}
-
-export function streamNotFound(address: StreamAddress): Error {
-  return resourceNotFound(`Stream ${address.name} under account ${address.account} not found.`);
 }
 
 /** The stream, in whatever status. */

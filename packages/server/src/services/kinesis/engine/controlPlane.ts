@@ -80,6 +80,8 @@ export class ControlPlane {
 
   async deleteStream(ctx: RequestContext, input: Shapes.DeleteStreamInput): Promise<void> {
     const live = findStream(this.catalog, ctx, input);
+    // Deleting a stream already being deleted changes nothing, so writes nothing.
+    if (live.state.status === 'DELETING') return;
     await this.catalog.update(live, (draft) => {
       if (draft.status === 'DELETING') return;
       if (draft.status === 'CREATING') throw this.notActive(draft);

@@ -7,8 +7,8 @@
 import { expiredIterator, invalidArgument, resourceNotFound, storeFull, storeFullCode } from '../errors.js';
 import type * as Shapes from '../shapes.generated.js';
 import { StorageOverloadedError, type AppendPart, type AppendResult, type RecordInput } from '../../../storage/types.js';
-import type { LiveStream, StreamCatalog } from './catalog.js';
-import { addressOf, findStream, streamNotFound, type RequestContext, type StreamReference } from './context.js';
+import { streamNotFound, type LiveStream, type StreamCatalog } from './catalog.js';
+import { addressOf, findStream, type RequestContext, type StreamReference } from './context.js';
 import type { ControlPlane } from './controlPlane.js';
 import { hashKeyToBuffer, MAX_HASH_KEY, partitionKeyHash } from './hashKeys.js';
 import { LIMITS, type EngineOptions } from './options.js';
