@@ -381,13 +381,19 @@ describe('fuzz: the body parsers read what generic parsers read', () => {
     );
   });
 
-  it('CBOR: the same values as cbor-x', () => {
+  it('CBOR: the same values as cbor-x, and a "__proto__" key kept as a member', () => {
     const encoder = new Encoder({ useRecords: false } as Options);
     const decoder = new Decoder({ mapsAsObjects: true, useRecords: false, int64AsNumber: true } as Options);
     fc.assert(
       fc.property(objects, (value) => {
         const bytes = encoder.encode(value);
-        assert.deepEqual(parseCborBody(bytes, ANY_PLAN), decoder.decode(bytes));
+        const parsed = parseCborBody(bytes, ANY_PLAN);
+        // What was encoded comes back, as JSON would give it back (cbor-x writes -0 as the integer 0;
+        // fast-check makes some objects without a prototype, the parser gives plain ones). cbor-x
+        // assigns a "__proto__" key, which sets the object's prototype instead (the pollution the
+        // parser avoids), so it is compared with cbor-x only without one.
+        assert.deepEqual(parsed, JSON.parse(JSON.stringify(value)));
+        if (!JSON.stringify(value).includes('"__proto__"')) assert.deepEqual(parsed, decoder.decode(bytes));
       }),
       { numRuns: RUNS * 20, seed: SEED },
     );
