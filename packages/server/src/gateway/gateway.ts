@@ -41,6 +41,12 @@ export interface GatewayOptions {
    */
   bodyBudgetBytes?: number;
   onInternalError: (err: unknown, operation: string) => void;
+  /**
+   * Told of every API call once its body is in (or refused), before its operation is found and it is
+   * authenticated: the audit log follows it to its answer (`call.res` 'close') and reads then what
+   * was found on the way (operation, principal, input, error).
+   */
+  onCall?: (call: Call) => void;
 }
 
 export function createGateway(options: GatewayOptions): Handler {
@@ -79,9 +85,10 @@ export function createGateway(options: GatewayOptions): Handler {
       call.res.destroy();
       return;
     }
+    call.error = err instanceof AwsError ? err : internalFailure(err);
     if (err instanceof AwsError) return binding.answerError(call, err);
     options.onInternalError(err, call.operation || '(none)');
-    binding.answerError(call, internalFailure(err));
+    binding.answerError(call, call.error);
   };
 
   return (req, res) => {
@@ -114,6 +121,7 @@ export function createGateway(options: GatewayOptions): Handler {
         format: 'json',
         input: NO_INPUT,
       };
+      options.onCall?.(call);
       if (unroutable !== undefined) return answerError(call, route.binding, unroutable);
       if (body === 'too-large') {
         return answerError(call, route.binding, new AwsError('RequestEntityTooLargeException', 'Request entity too large', 413));

@@ -65,6 +65,8 @@ export interface Call {
   /** awsJson's per-request choice; REST and query protocols leave it 'json'. */
   format: WireFormat;
   input: object;
+  /** The error the call was answered with, if it failed (the audit log reads it). */
+  error?: AwsError;
 }
 
 export interface ProtocolBinding {
