@@ -99,10 +99,20 @@ module.exports = {
       severity: 'error',
       comment:
         'gateway/ (HTTP front, routing, request steps) serves any service through the Service interface it defines; ' +
-        'it may use core/, util/ and @freshet/aws only. An import of services/ or storage/ would tie the front door to ' +
+        'it may use core/, util/, security/ (SigV4, policies) and @freshet/aws only. An import of services/ or storage/ would tie the front door to ' +
         'one service or one storage.',
       from: { path: `${SRC}gateway/` },
-      to: { path: SRC, pathNot: [`${SRC}(gateway|core|util)/`] },
+      to: { path: SRC, pathNot: [`${SRC}(gateway|core|util|security)/`] },
+    },
+    {
+      name: 'policies-are-pure',
+      severity: 'error',
+      comment:
+        'security/policy/ parses IAM policies and evaluates requests against them: pure functions of their inputs, ' +
+        'used by the gateway (authorize step) and the auth file loader. Of our code it may use only core/ and util/, ' +
+        'so it can be tested alone and used by any layer that needs it.',
+      from: { path: `${SRC}security/policy/` },
+      to: { path: SRC, pathNot: [`${SRC}(core|util|security/policy)/`] },
     },
     {
       name: 'services-meet-through-facades',

@@ -5,18 +5,30 @@
  *   request id -> CORS -> body -> route -> authenticate -> decode -> service hooks -> handler -> encode
  *
  * Route picks the service and its protocol binding (router.ts), and the binding the operation;
- * authenticate reads the SigV4 credential scope into the request context (verification comes with
- * the security layer); decode runs the protocol's codec or the service's own decode hook; the
+ * authenticate reads the SigV4 signature (refusing requests without one) and, with `--auth`,
+ * verifies it, filling the request context; decode runs the protocol's codec or the service's own decode hook; the
  * admit hook may refuse the call (throttling); the handler does the work; encode writes an
  * AWS-shaped answer, or an event stream. Every answer carries `x-amzn-RequestId`. An error
  * anywhere is answered in the routed service's protocol.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
-import { AwsError, credentialScopeOf, internalFailure, queryCodec, restJsonCodec, restXmlCodec, type CredentialScope } from '@freshet/aws';
+import {
+  AwsError,
+  credentialScopeOf,
+  internalFailure,
+  queryCodec,
+  readSignature,
+  restJsonCodec,
+  restXmlCodec,
+  type SignatureHeaders,
+  type SignedRequest,
+} from '@freshet/aws';
+import type { Principal } from '../core/context.js';
 import { RegionList } from '../core/regions.js';
 import { BufferPool } from '../util/bufferPool.js';
 import type { Call, ProtocolBinding } from './service.js';
 import { BodyBudget, readBody } from './body.js';
+import { authorize } from './authorize.js';
 import { handleCors } from './cors.js';
 import { serveEventStream } from './eventStreamResponse.js';
 import type { Handler } from './listener.js';
@@ -33,6 +45,11 @@ export interface GatewayOptions {
   account: string;
   /** The regions a credential scope may name (default: every AWS region); others are refused. */
   regions?: RegionList;
+  /**
+   * Verifies signatures (`--auth`): the principal that signed, or the AwsError why not. Without
+   * one, a signature's form and region are checked but not the signature itself.
+   */
+  authenticator?: { verify(request: SignedRequest): Principal };
   /** Requests larger than this are refused with 413 before they are parsed. */
   maxBodyBytes: number;
   /**
@@ -56,11 +73,12 @@ export function createGateway(options: GatewayOptions): Handler {
   const bodyBudget = new BodyBudget(options.bodyBudgetBytes ?? Infinity);
   const regions = options.regions ?? new RegionList();
 
-  const run = async (call: Call, binding: ProtocolBinding, scope: CredentialScope | undefined): Promise<void> => {
+  const run = async (call: Call, binding: ProtocolBinding, query: URLSearchParams | undefined): Promise<void> => {
     try {
       binding.route(call);
-      authenticate(call, scope, regions);
+      authenticate(call, query, regions, options.authenticator);
       call.input = await binding.decode(call);
+      authorize(call);
       call.target.service.hooks?.admit?.(call.ctx, call.operation, call.input);
       await invoke(call, binding);
     } catch (err) {
@@ -98,7 +116,8 @@ export function createGateway(options: GatewayOptions): Handler {
     if (handleCors(req, res)) return;
     // Routing reads the headers, method and URL only: done first, so that even a body over the
     // limit is refused in the protocol of the service it was for.
-    const scope = credentialScopeOf(req.headers.authorization, queryOf(req.url));
+    const query = queryOf(req.url);
+    const scope = credentialScopeOf(req.headers.authorization, query);
     let route: Route;
     let unroutable: unknown;
     try {
@@ -115,7 +134,14 @@ export function createGateway(options: GatewayOptions): Handler {
         req,
         res,
         body: Buffer.isBuffer(body) ? body : EMPTY,
-        ctx: { account: options.account, region: regions.defaultRegion, requestId },
+        ctx: {
+          account: options.account,
+          region: regions.defaultRegion,
+          requestId,
+          ...(req.socket.remoteAddress !== undefined ? { sourceIp: req.socket.remoteAddress } : {}),
+          secureTransport: (req.socket as { encrypted?: boolean }).encrypted === true,
+          ...(typeof req.headers['user-agent'] === 'string' ? { userAgent: req.headers['user-agent'] } : {}),
+        },
         target: route.target,
         operation: '',
         format: 'json',
@@ -128,7 +154,7 @@ export function createGateway(options: GatewayOptions): Handler {
       }
       // AWS's common error for a server that cannot take the request now: SDKs retry a 503 with backoff.
       if (body === 'over-budget') return answerError(call, route.binding, serviceUnavailable());
-      run(call, route.binding, scope).catch((err: unknown) => {
+      run(call, route.binding, query).catch((err: unknown) => {
         // Only a failure to write an error answer lands here.
         options.onInternalError(err, call.operation || '(none)');
         call.res.destroy();
@@ -138,16 +164,46 @@ export function createGateway(options: GatewayOptions): Handler {
 }
 
 /**
- * The caller as its SigV4 credential scope names it, from the Authorization header or a presigned
- * URL's query: the region its resources live in (unsigned requests act in the default region) and
- * its access key. Signatures are verified by the security layer.
+ * Who signed the request, as AWS finds out before anything else: a request with no SigV4 at all
+ * is refused (MissingAuthenticationTokenException), a malformed one too (IncompleteSignatureException
+ * naming what is missing, from @freshet/aws's readSignature), and a credential scoped to a region
+ * not served. The region becomes the request's. With an authenticator the signature is verified
+ * and the principal's account becomes the request's account; without one the access key is taken
+ * at its word.
  */
-function authenticate(call: Call, scope: CredentialScope | undefined, regions: RegionList): void {
-  if (!scope) return;
-  if (!regions.has(scope.region)) throw invalidRegion(scope.region);
-  call.ctx.region = scope.region;
-  call.ctx.principal = { accessKeyId: scope.accessKeyId };
+function authenticate(
+  call: Call,
+  query: URLSearchParams | undefined,
+  regions: RegionList,
+  authenticator: GatewayOptions['authenticator'],
+): void {
+  const signature = readSignature(call.req.headers as SignatureHeaders, query);
+  if (!signature) throw missingAuthenticationToken();
+  const { region, accessKeyId } = signature.credential;
+  if (!regions.has(region)) throw invalidRegion(region);
+  call.ctx.region = region;
+  if (!authenticator) {
+    call.ctx.principal = { accessKeyId };
+    return;
+  }
+  const { metadata } = call.target.service.model;
+  const principal = authenticator.verify({
+    method: call.req.method ?? 'GET',
+    url: call.req.url ?? '/',
+    rawHeaders: call.req.rawHeaders,
+    body: call.body,
+    signature,
+    signingName: metadata.signingName ?? metadata.endpointPrefix,
+  });
+  call.ctx.principal = principal;
+  call.ctx.account = principal.account ?? call.ctx.account;
 }
+
+/**
+ * AWS's answer to a request that carries no signature at all, header or query (the common error
+ * MissingAuthenticationToken, HTTP 403; awsJson APIs name it with "Exception").
+ */
+const missingAuthenticationToken = () => new AwsError('MissingAuthenticationTokenException', 'Missing Authentication Token', 403);
 
 /**
  * AWS's answer to a credential scoped to a region it does not serve, from the signature check that

@@ -32,6 +32,13 @@ export interface ServiceHooks {
   decode?(operation: string, format: WireFormat, body: Buffer): object | Promise<object>;
   /** Runs after decode, before the handler: throttling and the like. Throws an AwsError to refuse the call. */
   admit?(ctx: RequestContext, operation: string, input: object): void;
+  /**
+   * The ARN of the resource a call acts on, for the authorize step (IAM's Resource); `*` (or no
+   * hook) for an action on no resource. Runs after decode, before admit.
+   */
+  resourceOf?(ctx: RequestContext, operation: string, input: object): string;
+  /** The resource policy stored for a resource ARN (a JSON text or a parsed document), if there is one. */
+  resourcePolicyOf?(arn: string): unknown;
   /** Encodes an output in the service's own way; big answers may take their memory from `pool`. */
   encode?(operation: string, format: WireFormat, output: unknown, pool: BufferPool): Buffer;
   /** Frames one event of a streaming operation as an event-stream message. */

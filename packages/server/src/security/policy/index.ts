@@ -35,3 +35,7 @@ export function cachedPolicy(document: unknown, kind: PolicyKind): Policy {
   }
   return policy;
 }
+
+export { evaluate } from './evaluate.js';
+export type { AuthorizationRequest, Decision, Denial } from './evaluate.js';
+export { conditionContext, type ConditionContext } from './context.js';

@@ -20,11 +20,24 @@ function regexOf(pattern: string, ignoreCase: boolean): RegExp {
   const key = (ignoreCase ? 'i' : 's') + pattern;
   let regex = compiled.get(key);
   if (!regex) {
-    const source = pattern.replace(/[.+^${}()|[\]\\*?]/g, (ch) => (ch === '*' ? '.*' : ch === '?' ? '.' : `\\${ch}`));
-    // 's': a wildcard matches newlines too (values are opaque text); 'u': `?` is one code point.
-    regex = new RegExp(`^${source}$`, ignoreCase ? 'isu' : 'su');
+    regex = anchored(wildcardSource(pattern), ignoreCase);
     if (compiled.size >= MAX_CACHED) compiled.clear();
     compiled.set(key, regex);
   }
   return regex;
+}
+
+/** A wildcard pattern as regular-expression source: `*` and `?` wild, everything else literal. */
+export function wildcardSource(pattern: string): string {
+  return pattern.replace(/[.*+?^${}()|[\]\\]/g, (ch) => (ch === '*' ? '.*' : ch === '?' ? '.' : `\\${ch}`));
+}
+
+/** Text as regular-expression source that matches it literally. */
+export function literalSource(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+/** 's': a wildcard matches newlines too (values are opaque text); 'u': `?` is one code point. */
+export function anchored(source: string, ignoreCase: boolean): RegExp {
+  return new RegExp(`^${source}$`, ignoreCase ? 'isu' : 'su');
 }

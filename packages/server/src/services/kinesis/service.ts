@@ -1,6 +1,6 @@
 /**
  * Kinesis Data Streams as a service of the gateway: its model, its handlers, and its hooks into
- * the gateway's steps: PutRecords bodies decoded off the event loop, AWS's call rates
+ * the gateway's steps: the resource a call acts on and its policy (authorization), PutRecords bodies decoded off the event loop, AWS's call rates
  * (`--limits aws`) checked before the handler, GetRecords/PutRecords answers written by the fast
  * writers, SubscribeToShard's events framed.
  */
@@ -24,6 +24,8 @@ export function kinesisService(engine: Engine, decoder: OffThreadDecoder): Servi
       decode: (operation, format: WireFormat, body) => decoder.decode(operation as OperationName, format, body),
       admit: (ctx: RequestContext, operation, input) =>
         engine.limits.admitCall(operation as OperationName, ctx, (input as { StreamName?: string }).StreamName),
+      resourceOf: (ctx: RequestContext, _operation, input) => engine.authorization.resourceOf(ctx, input),
+      resourcePolicyOf: (arn) => engine.authorization.resourcePolicyOf(arn),
       encode: (operation, format, output, pool) => encodeOutput(operation as OperationName, format, output as never, pool),
       encodeEvent: (_operation, format, event) => subscribeToShardEventMessage(format, event as SubscribeToShardEvent),
     },

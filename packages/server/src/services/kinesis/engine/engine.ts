@@ -12,6 +12,7 @@ import { ControlPlane } from './controlPlane.js';
 import { DataPlane } from './dataPlane.js';
 import { FanOut } from './fanout.js';
 import { applyPendingReshard, Resharding } from './resharding.js';
+import { ResourceAuthorization } from './authorization.js';
 import { Autoscaler } from './autoscaler.js';
 import { DEFAULT_ENGINE_OPTIONS, type EngineOptions } from './options.js';
 import { PageTokens } from './pageTokens.js';
@@ -33,6 +34,8 @@ export class Engine {
   /** Enhanced fan-out: registered consumers, and SubscribeToShard's push path. */
   readonly consumers: ConsumerRegistry;
   readonly fanout: FanOut;
+  /** The resources calls act on and their resource policies, for the gateway's authorize step. */
+  readonly authorization: ResourceAuthorization;
   private trimTimer: Timer | undefined;
 
   private constructor(
@@ -53,6 +56,7 @@ export class Engine {
     this.consumers = new ConsumerRegistry(catalog, options, pageTokens);
     this.fanout = new FanOut(catalog, this.control, this.data, options, () => this.limits.enabled);
     this.data.onAppended = (live, shardIndex) => this.fanout.appended(live, shardIndex);
+    this.authorization = new ResourceAuthorization(catalog, iterators);
   }
 
   static async open(metadata: MetadataStore, records: RecordStore, options: Partial<EngineOptions> = {}): Promise<Engine> {

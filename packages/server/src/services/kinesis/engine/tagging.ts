@@ -4,6 +4,7 @@
  * ConsumerState, every policy in the stream's `policies` by ARN.
  */
 import { systemClock, type Clock } from '../../../core/clock.js';
+import { parsePolicy } from '../../../security/policy/index.js';
 import { invalidArgument, limitExceeded, resourceNotFound } from '../errors.js';
 import type * as Shapes from '../shapes.generated.js';
 import type { LiveStream, StreamCatalog } from './catalog.js';
@@ -67,11 +68,18 @@ export class ResourceTagging {
   }
 
   async putResourcePolicy(ctx: RequestContext, input: Shapes.PutResourcePolicyInput): Promise<void> {
+    let parsed: unknown;
     try {
-      const parsed: unknown = JSON.parse(input.Policy);
+      parsed = JSON.parse(input.Policy);
       if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new Error('not an object');
     } catch {
       throw invalidArgument('Policy is not a valid JSON document.');
+    }
+    // Checked as it is stored, since the authorize step evaluates it on every call to the resource.
+    try {
+      parsePolicy(parsed, 'resource');
+    } catch (err) {
+      throw invalidArgument(`Policy is not a valid resource policy: ${(err as Error).message}`);
     }
     const live = this.resource(ctx, input.ResourceARN);
     await this.catalog.update(live, (draft) => {
