@@ -4,6 +4,7 @@
  */
 import type { AddressInfo, Server } from 'node:net';
 import { availableParallelism } from 'node:os';
+import * as path from 'node:path';
 import { systemClock, type Clock } from './core/clock.js';
 import { createLogger, type Logger } from './core/logger.js';
 import { RegionList } from './core/regions.js';
@@ -12,6 +13,7 @@ import { defaultBodyBudgetBytes, defaultMaxConnections } from './gateway/limits.
 import { createDualProtocolServer, DEFAULT_CONNECTION_LIMITS, type ConnectionLimits } from './gateway/listener.js';
 import { DEFAULT_ENGINE_OPTIONS, Engine, kinesisService, OffThreadDecoder, type EngineOptions } from './services/kinesis/index.js';
 import { openLocalStorage, type LocalStorageDamage } from './storage/local/index.js';
+import { LocalKeyring } from './security/kms/index.js';
 
 /** What connections and request bodies may hold (the timeouts, caps and body budget). */
 export interface ConnectionOptions extends ConnectionLimits {
@@ -36,6 +38,10 @@ export interface FreshetOptions extends ConnectionOptions {
   clock?: Clock;
   /** Size at which a stream's active segment is rolled (default 128 MiB; tests use small ones). */
   segmentBytes?: number;
+  /** The KMS keyring file (`--kms-keyring`), outside the data directory; reloaded by reloadKeys(). */
+  kmsKeyring?: string;
+  /** Where the AWS-managed key `alias/aws/kinesis` is kept when no keyring names it (default `<dataDir>.keys`). */
+  kmsManagedKeyDir?: string;
 }
 
 export const DEFAULT_OPTIONS: FreshetOptions = {
@@ -70,6 +76,12 @@ export interface RunningFreshet {
    * a metrics export belongs to the monitoring issue (#22).
    */
   storageDamage(): LocalStorageDamage;
+  /**
+   * Reads the KMS keyring again (SIGHUP): keys added, disabled, re-enabled or rotated apply to the
+   * next append and read. A keyring that cannot be used is logged at error level and the keys stay
+   * as they were: returns false then.
+   */
+  reloadKeys(): boolean;
   /** Stops accepting requests, lets in-flight ones finish, flushes and closes storage. */
   close(): Promise<void>;
 }
@@ -80,12 +92,26 @@ export async function startFreshet(overrides: Partial<FreshetOptions> = {}): Pro
   const regions = new RegionList(options.regions);
   const logger = options.logger ?? createLogger();
   const clock = options.clock ?? options.engine.clock ?? systemClock;
-  const engineOptions: EngineOptions = { ...DEFAULT_ENGINE_OPTIONS, ...options.engine, clock, logger: options.engine.logger ?? logger };
+  // Read before anything is opened: a keyring that cannot be used stops the start (KeyringError).
+  const keyring = new LocalKeyring({
+    ...(options.kmsKeyring !== undefined ? { file: options.kmsKeyring } : {}),
+    dataDir: options.dataDir,
+    managedKeyDir: options.kmsManagedKeyDir ?? `${path.resolve(options.dataDir)}.keys`,
+    account: options.engine.account ?? DEFAULT_ENGINE_OPTIONS.account,
+  });
+  const engineOptions: EngineOptions = {
+    ...DEFAULT_ENGINE_OPTIONS,
+    ...options.engine,
+    clock,
+    logger: options.engine.logger ?? logger,
+    kms: keyring,
+  };
   const storage = await openLocalStorage({
     dataDir: options.dataDir,
     fsync: options.fsync,
     now: clock === systemClock ? Date.now : () => clock.now(),
     logger,
+    keys: keyring,
     ...(options.segmentBytes !== undefined ? { segmentBytes: options.segmentBytes } : {}),
   });
   const engine = await Engine.open(storage.metadata, storage.records, engineOptions);
@@ -122,6 +148,15 @@ export async function startFreshet(overrides: Partial<FreshetOptions> = {}): Pro
     port,
     engine,
     storageDamage: () => storage.damage(),
+    reloadKeys: () => {
+      try {
+        keyring.reload();
+        return true;
+      } catch (err) {
+        logger.error({ err }, 'the KMS keyring was not reloaded; the keys stay as they were');
+        return false;
+      }
+    },
     close: () =>
       (closing ??= (async () => {
         for (const service of services) service.stop?.();

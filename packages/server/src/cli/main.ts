@@ -11,6 +11,7 @@
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { startFreshet, type RunningFreshet } from '../node.js';
+import { KeyringError } from '../security/kms/index.js';
 import { CHECK_EXIT, CheckError, checkDataDirectory, formatReport } from './check.js';
 import { describeListenError, describeStartError } from './errors.js';
 import { CHECK_USAGE, parseCommandLine, USAGE, UsageError, type CheckOptions, type ServeOptions } from './options.js';
@@ -56,6 +57,11 @@ async function serve(options: ServeOptions): Promise<void> {
   };
   process.on('SIGINT', () => stop('SIGINT'));
   process.on('SIGTERM', () => stop('SIGTERM'));
+  // SIGHUP reloads the files that may change while running (the KMS keyring); a file that is not
+  // right is logged, and what was loaded before stays.
+  process.on('SIGHUP', () => {
+    node?.reloadKeys();
+  });
 
   await probeAddress(options.host, options.port);
   try {
@@ -68,8 +74,10 @@ async function serve(options: ServeOptions): Promise<void> {
       ...options.connections,
       engine: options.engine,
       ...(options.regions ? { regions: options.regions } : {}),
+      ...(options.kmsKeyring !== undefined ? { kmsKeyring: options.kmsKeyring } : {}),
     });
   } catch (err) {
+    if (err instanceof KeyringError) throw new StartError(err.message);
     const explained = describeStartError(err, options.dataDir, options.host, options.port);
     throw explained ? new StartError(explained) : err;
   }

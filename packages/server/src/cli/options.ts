@@ -23,7 +23,7 @@ export class UsageError extends Error {
 /** Longest delay a Node timer takes as given (longer ones fire after 1 ms). */
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
-type EngineKey = Exclude<keyof EngineOptions, 'account' | 'limits' | 'clock' | 'logger' | 'onDemandStreamLimit'>;
+type EngineKey = Exclude<keyof EngineOptions, 'account' | 'limits' | 'clock' | 'logger' | 'onDemandStreamLimit' | 'kms'>;
 
 interface IntegerOption {
   kind: 'integer';
@@ -70,6 +70,15 @@ export const OPTIONS: readonly Option[] = [
   },
   { kind: 'string', name: 'host', arg: '<address>', help: [`address to listen on (default ${DEFAULT_OPTIONS.host})`] },
   { kind: 'string', name: 'data-dir', arg: '<path>', help: [`where streams and records are kept (default ./${DEFAULT_OPTIONS.dataDir})`] },
+  {
+    kind: 'string',
+    name: 'kms-keyring',
+    arg: '<file>',
+    help: [
+      'KMS master keys for StartStreamEncryption (JSON, outside the data directory: docs/security.md);',
+      'reloaded on SIGHUP. alias/aws/kinesis works without it (its key is kept in <data-dir>.keys/)',
+    ],
+  },
   {
     kind: 'choice',
     name: 'fsync',
@@ -284,6 +293,8 @@ export interface ServeOptions {
   connections: Partial<ConnectionOptions>;
   engine: Partial<EngineOptions>;
   regions?: string[];
+  /** --kms-keyring: the KMS keyring file. */
+  kmsKeyring?: string;
 }
 
 export interface CheckOptions {
@@ -400,6 +411,11 @@ export function parseCommandLine(argv: readonly string[]): Command {
     const bad = names.find((name) => !isWellFormedRegionName(name));
     if (bad !== undefined) throw new UsageError(`--regions takes region names (lower-case letters, digits, hyphens), got '${bad}'`);
     options.regions = names;
+  }
+  const keyring = string('kms-keyring');
+  if (keyring !== undefined) {
+    if (keyring === '') throw new UsageError("--kms-keyring must be a file, got ''");
+    options.kmsKeyring = keyring;
   }
   return { command: 'serve', options };
 }

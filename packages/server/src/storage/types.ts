@@ -84,6 +84,50 @@ export interface ReadResult {
   atTip: boolean;
 }
 
+/**
+ * Encryption at rest is envelope encryption, as AWS KMS does it: records are encrypted with data
+ * keys, and a data key is stored only wrapped (encrypted) by a master key that lives outside the
+ * store. A key source hands out and unwraps data keys; it never gives out a master key. Every
+ * engine takes one (the local engine at open), so the same keyring serves each of them.
+ */
+export interface DataKeySource {
+  /**
+   * A fresh 256-bit data key under the master key `keyRef` names (a key id, key ARN, alias name or
+   * alias ARN), wrapped by that key's newest version. Throws KeyUnavailableError.
+   */
+  generateDataKey(keyRef: string): { plaintext: Buffer; wrapped: Buffer };
+  /** The plaintext of a data key `generateDataKey` wrapped. Throws KeyUnavailableError. */
+  unwrapDataKey(wrapped: Buffer): Buffer;
+  /** Changes whenever keys may have changed (a reload): data keys cached before it are dropped. */
+  readonly generation: number;
+}
+
+/** Why a master key cannot be used; the engine answers each with the API's KMS error. */
+export type KeyUnavailableReason = 'NotFound' | 'Disabled' | 'InvalidState' | 'AccessDenied';
+
+/**
+ * A master key cannot be used (missing, disabled, pending deletion, not the caller's, or not the
+ * key that wrapped a data key). Nothing is lost: an append is refused whole, and a read fails
+ * without skipping anything, so the records read again once the key is back.
+ */
+export class KeyUnavailableError extends Error {
+  constructor(
+    readonly reason: KeyUnavailableReason,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'KeyUnavailableError';
+  }
+}
+
+export interface AppendOptions {
+  /**
+   * Store the records encrypted, with data keys under this master key (a DataKeySource key
+   * reference). Absent: stored as they are.
+   */
+  encryptWith?: string;
+}
+
 export interface StreamLog {
   /**
    * Appends records to one shard. Resolves once they are durable (per the store's fsync policy);
@@ -91,7 +135,7 @@ export interface StreamLog {
    * Records of concurrent appends to one shard are laid out in call order. The records' data is
    * read when the batch is written, so it must not be modified until the append settles.
    */
-  append(shard: number, records: RecordInput[]): Promise<AppendResult>;
+  append(shard: number, records: RecordInput[], options?: AppendOptions): Promise<AppendResult>;
   /**
    * Appends to several shards at once (PutRecords): `append` for each part, acknowledged
    * together. The parts are validated as a whole before anything is queued: one invalid part, or
@@ -103,7 +147,11 @@ export interface StreamLog {
    * or not at all. If that write or sync fails, it rejects once and nothing of it is stored (the
    * local engine cuts the failed bytes back, see docs/storage.md).
    */
-  appendMany(parts: ReadonlyArray<AppendPart>): Promise<AppendResult[]>;
+  appendMany(parts: ReadonlyArray<AppendPart>, options?: AppendOptions): Promise<AppendResult[]>;
+  /**
+   * Records at or after `from`, decrypted if they were stored encrypted. Throws
+   * KeyUnavailableError, skipping nothing, when a record's master key cannot be used.
+   */
   read(shard: number, from: bigint, limits: ReadLimits): Promise<ReadResult>;
   /** The cursor a record appended from now on will be at or after (iterator type LATEST). */
   tipCursor(shard: number): bigint;

@@ -3,6 +3,7 @@
  * mapped here and nowhere else. They are AwsErrors, so the gateway encodes them like any other.
  */
 import { AwsError } from '@freshet/aws';
+import type { KeyUnavailableError, KeyUnavailableReason } from '../../storage/types.js';
 
 /** AWS error codes Freshet answers with, and the HTTP status AWS gives each. */
 export const ERROR_STATUS = {
@@ -46,6 +47,16 @@ export const resourceInUse = (message: string) => new KinesisError('ResourceInUs
 export const limitExceeded = (message: string) => new KinesisError('LimitExceededException', message);
 export const expiredIterator = (message: string) => new KinesisError('ExpiredIteratorException', message);
 export const expiredNextToken = (message: string) => new KinesisError('ExpiredNextTokenException', message);
+
+const KMS_CODES: Record<KeyUnavailableReason, KinesisErrorCode> = {
+  NotFound: 'KMSNotFoundException',
+  Disabled: 'KMSDisabledException',
+  InvalidState: 'KMSInvalidStateException',
+  AccessDenied: 'KMSAccessDeniedException',
+};
+
+/** A master key that cannot be used, as Kinesis reports KMS's refusal: KMS's message under its KMS* code. */
+export const kmsError = (err: KeyUnavailableError) => new KinesisError(KMS_CODES[err.reason], err.message, undefined, { cause: err });
 
 /** The errno codes of a full store: no space left, or the quota spent. */
 const STORE_FULL_CODES: Record<string, string> = { ENOSPC: 'no space left on the device', EDQUOT: 'disk quota exceeded' };

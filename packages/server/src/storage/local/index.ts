@@ -27,7 +27,7 @@ import {
 } from './limits.js';
 import { LocalMetadataStore, type MetadataDamage } from './metadataStore.js';
 import { LocalRecordStore } from './recordStore.js';
-import type { DamagedRange, MetadataStore, RecordStore } from '../types.js';
+import type { DamagedRange, DataKeySource, MetadataStore, RecordStore } from '../types.js';
 
 export { StorageCorruptionError, StorageFailedError, StorageOverloadedError } from './errors.js';
 export { DirectoryInUseError } from './directoryLock.js';
@@ -58,6 +58,11 @@ export interface LocalStorageOptions {
    * given (a caller that routes storage reports gets them all there), else the logger, at error.
    */
   error?: (message: string) => void;
+  /**
+   * The KMS keyring: data keys for appends asked to be encrypted, and for reading encrypted
+   * chunks. Without one, such appends and reads fail with KeyUnavailableError.
+   */
+  keys?: DataKeySource;
 }
 
 export interface LocalStorage {
@@ -134,6 +139,7 @@ function checkOptions(options: LocalStorageOptions) {
     error: options.error ?? options.warn ?? errorThrough(logger),
     indexCache: new IndexCache(indexCacheBytes),
     batchBuffers: new BufferPool({ maxFreeBytes: BATCH_BUFFER_POOL_BYTES }),
+    ...(options.keys ? { keys: options.keys } : {}),
   };
 }
 

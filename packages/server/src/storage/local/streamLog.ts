@@ -11,7 +11,18 @@
 
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
-import { CHUNK_HEADER_BYTES, decodeRecords, encodeChunk, recordBytes, verifyChunk, type DecodeBudget } from './chunk.js';
+import {
+  CHUNK_HEADER_BYTES,
+  decodeRecords,
+  decodeRecordsIn,
+  decryptRecords,
+  encodeChunk,
+  envelopeBytes,
+  recordBytes,
+  verifyChunk,
+  type DecodeBudget,
+} from './chunk.js';
+import { DataKeys, type WriteKey } from '../encryption.js';
 import { Mutex, nextTurn, Queue } from './concurrency.js';
 import { assert, storageFailure, StorageFailedError, StorageOverloadedError } from './errors.js';
 import { fsyncDir, readFully, writeFileAtomic, writeFullySmallSync } from './files.js';
@@ -41,7 +52,18 @@ import { rebuildSealedIndex, recoverLog, type Damage } from './recovery.js';
 import { writeReservedPosition } from './reservedPosition.js';
 import { Segment } from './segment.js';
 import { decodeIndexFile, encodeIndexFile, SegmentIndex, ShardDirectory, type ChunkList } from './shardIndex.js';
-import type { AppendPart, AppendResult, DamagedRange, ReadLimits, ReadResult, RecordInput, StoredRecord, StreamLog } from '../types.js';
+import type {
+  AppendOptions,
+  AppendPart,
+  AppendResult,
+  DamagedRange,
+  DataKeySource,
+  ReadLimits,
+  ReadResult,
+  RecordInput,
+  StoredRecord,
+  StreamLog,
+} from '../types.js';
 
 export interface StreamLogConfig {
   dir: string;
@@ -61,6 +83,8 @@ export interface StreamLogConfig {
   batchBuffers: BufferPool;
   /** Called once the log is closed (the record store forgets it). */
   onClosed: () => void;
+  /** Data keys for appends asked to be encrypted, and for reading encrypted chunks. */
+  keys?: DataKeySource;
 }
 
 /**
@@ -85,6 +109,8 @@ interface PendingAppend {
   group: AppendGroup;
   /** Where this part's result goes in group.results. */
   slot: number;
+  /** The data key its records are sealed with; absent: stored in the clear. */
+  key: WriteKey | undefined;
 }
 
 /** A batch written but not yet committed (waiting for its sync). */
@@ -105,6 +131,7 @@ interface WriteChunk {
   start: number;
   end: number;
   payloadBytes: number;
+  key: WriteKey | undefined;
   position: number;
   length: number;
 }
@@ -174,6 +201,8 @@ export class LocalStreamLog implements StreamLog {
   private readonly damaged: DamagedRange[] = [];
   /** Positions of chunks found damaged by reads: later reads skip them. */
   private readonly damagedChunks = new Set<number>();
+  /** The data keys of this log: one per master key and segment for writing, cached ones for reading. */
+  private readonly dataKeys: DataKeys;
   private closing = false;
   private closed: Promise<void> | undefined;
 
@@ -185,6 +214,7 @@ export class LocalStreamLog implements StreamLog {
     recoveryDamage: Damage[],
   ) {
     this.segments = segments;
+    this.dataKeys = new DataKeys(config.keys);
     this.reserved = reserved;
     this.active = segments[segments.length - 1]!;
     this.writeHandle = writeHandle;
@@ -240,12 +270,12 @@ export class LocalStreamLog implements StreamLog {
   // ---------------------------------------------------------------------------------------------
   // Appending
 
-  append(shard: number, records: RecordInput[]): Promise<AppendResult> {
-    return new Promise((resolve, reject) => this.enqueue([{ shard, records }], (results) => resolve(results[0]!), reject));
+  append(shard: number, records: RecordInput[], options?: AppendOptions): Promise<AppendResult> {
+    return new Promise((resolve, reject) => this.enqueue([{ shard, records }], options, (results) => resolve(results[0]!), reject));
   }
 
-  appendMany(parts: ReadonlyArray<AppendPart>): Promise<AppendResult[]> {
-    return new Promise((resolve, reject) => this.enqueue(parts, resolve, reject));
+  appendMany(parts: ReadonlyArray<AppendPart>, options?: AppendOptions): Promise<AppendResult[]> {
+    return new Promise((resolve, reject) => this.enqueue(parts, options, resolve, reject));
   }
 
   /**
@@ -253,12 +283,26 @@ export class LocalStreamLog implements StreamLog {
    * as one group (or rejects, queuing none). Parts are queued in order, so the layout keeps call
    * order across appends and groups.
    */
-  private enqueue(parts: ReadonlyArray<AppendPart>, resolve: AppendGroup['resolve'], reject: AppendGroup['reject']): void {
+  private enqueue(
+    parts: ReadonlyArray<AppendPart>,
+    options: AppendOptions | undefined,
+    resolve: AppendGroup['resolve'],
+    reject: AppendGroup['reject'],
+  ): void {
     if (this.closing) return reject(new Error('stream log is closed'));
     if (this.failure) return reject(this.failure);
     if (!Array.isArray(parts)) return reject(new TypeError('appendMany takes an array of parts'));
     const group: AppendGroup = { results: new Array<AppendResult>(parts.length), remaining: parts.length, resolve, reject };
     const queued = new Array<PendingAppend>(parts.length);
+    let key: WriteKey | undefined;
+    if (options?.encryptWith !== undefined) {
+      try {
+        // Chosen now, synchronously: a key that cannot be used refuses the call with nothing queued.
+        key = this.dataKeys.forWrite(options.encryptWith, this.active.base);
+      } catch (error) {
+        return reject(error);
+      }
+    }
     let total = 0;
     for (let slot = 0; slot < parts.length; slot++) {
       const { shard, records } = parts[slot]!;
@@ -266,7 +310,7 @@ export class LocalStreamLog implements StreamLog {
       if (typeof bytes !== 'number') return reject(bytes);
       // A copy of the array (not of the data): a caller changing its array cannot break a flush.
       // The data must not change until the append resolves; it is copied once, into the flush.
-      queued[slot] = { shard, records: records.slice(), bytes, group, slot };
+      queued[slot] = { shard, records: records.slice(), bytes, group, slot, key };
       total += bytes;
     }
     // A group that could never fit is a caller's error, not a reason to retry.
@@ -424,7 +468,7 @@ export class LocalStreamLog implements StreamLog {
    */
   private async writeBatch(batch: PendingAppend[], drain: () => Promise<void>): Promise<WrittenBatch> {
     const chunks = layoutChunks(batch);
-    const totalBytes = chunks.reduce((sum, chunk) => sum + CHUNK_HEADER_BYTES + chunk.payloadBytes, 0);
+    const totalBytes = chunks.reduce((sum, chunk) => sum + CHUNK_HEADER_BYTES + envelopeBytes(chunk.key) + chunk.payloadBytes, 0);
     if (this.activeIsFull(totalBytes, chunks.length)) {
       await drain();
       if (this.failure) throw this.failure;
@@ -447,7 +491,7 @@ export class LocalStreamLog implements StreamLog {
     for (const chunk of chunks) {
       chunk.position = start + offset;
       const header = { shard: chunk.shard, position: chunk.position, arrivalMs };
-      chunk.length = encodeChunk(buf, offset, header, chunk.appends, chunk.start, chunk.end, chunk.payloadBytes);
+      chunk.length = encodeChunk(buf, offset, header, chunk.appends, chunk.start, chunk.end, chunk.payloadBytes, chunk.key);
       offset += chunk.length;
     }
     assert(offset === totalBytes, 'the batch buffer is filled exactly');
@@ -731,7 +775,19 @@ export class LocalStreamLog implements StreamLog {
           continue;
         }
         assert(header.recordCount === chunk.count, 'chunk record count matches the index');
-        const stoppedAt = decodeRecords(buf, chunk.position - span.position, header, chunk.startIndex, out, budget);
+        const offset = chunk.position - span.position;
+        let stoppedAt: number;
+        if (header.encrypted) {
+          // Throws KeyUnavailableError when the key cannot be used: the read fails, nothing is skipped.
+          const records = decryptRecords(buf, offset, header, this.dataKeys);
+          if (typeof records === 'string') {
+            this.noteReadDamage(span.segment, chunk, records);
+            continue;
+          }
+          stoppedAt = decodeRecordsIn(records, 0, records.length, header, chunk.startIndex, out, budget);
+        } else {
+          stoppedAt = decodeRecords(buf, offset, header, chunk.startIndex, out, budget);
+        }
         if (stoppedAt < header.recordCount) return false;
       }
     }
@@ -935,10 +991,11 @@ function layoutChunks(batch: PendingAppend[]): WriteChunk[] {
     let records = 0;
     for (let i = 0; i < appends.length; i++) {
       const append = appends[i]!;
-      // An append never spans chunks: its records need consecutive cursors.
+      // An append never spans chunks: its records need consecutive cursors. A chunk is sealed
+      // with one data key (or none), so appends under another key start another chunk.
       const full = payloadBytes + append.bytes > SOFT_CHUNK_BYTES || records + append.records.length > MAX_RECORDS_PER_CHUNK;
-      if (i > start && full) {
-        chunks.push({ shard, appends, start, end: i, payloadBytes, position: 0, length: 0 });
+      if (i > start && (full || append.key !== appends[start]!.key)) {
+        chunks.push({ shard, appends, start, end: i, payloadBytes, key: appends[start]!.key, position: 0, length: 0 });
         start = i;
         payloadBytes = 0;
         records = 0;
@@ -946,7 +1003,7 @@ function layoutChunks(batch: PendingAppend[]): WriteChunk[] {
       payloadBytes += append.bytes;
       records += append.records.length;
     }
-    chunks.push({ shard, appends, start, end: appends.length, payloadBytes, position: 0, length: 0 });
+    chunks.push({ shard, appends, start, end: appends.length, payloadBytes, key: appends[start]!.key, position: 0, length: 0 });
   }
   return chunks;
 }

@@ -3,9 +3,9 @@
  * Every method takes the request context and the operation's typed input and returns its output.
  */
 import { randomBytes } from 'node:crypto';
-import { invalidArgument, limitExceeded, resourceInUse, resourceNotFound } from '../errors.js';
+import { invalidArgument, kmsError, limitExceeded, resourceInUse, resourceNotFound } from '../errors.js';
 import type * as Shapes from '../shapes.generated.js';
-import type { MetadataStore } from '../../../storage/types.js';
+import { KeyUnavailableError, type MetadataStore } from '../../../storage/types.js';
 import type { LiveStream, StreamCatalog } from './catalog.js';
 import { consumerArn, liveConsumers } from './consumers.js';
 import { findStream, type RequestContext } from './context.js';
@@ -283,8 +283,21 @@ export class ControlPlane {
     return this.changeMetrics(ctx, input, (current, requested) => current.filter((m) => !requested.includes(m)));
   }
 
+  /**
+   * Records appended from now on are stored encrypted under the key (at once, not only once the
+   * stream is ACTIVE again as AWS says, which is only stricter). The key is checked first, as AWS
+   * checks it: missing, disabled or pending deletion gives KMS's error and changes nothing.
+   */
   async startEncryption(ctx: RequestContext, input: Shapes.StartStreamEncryptionInput): Promise<void> {
     const live = findStream(this.catalog, ctx, input);
+    if (input.EncryptionType !== 'KMS') {
+      throw invalidArgument(`Encryption type ${input.EncryptionType} is not supported by StartStreamEncryption; use KMS.`);
+    }
+    try {
+      this.options.kms?.checkKey(input.KeyId);
+    } catch (err) {
+      throw err instanceof KeyUnavailableError ? kmsError(err) : err;
+    }
     await this.catalog.update(live, (draft) => {
       this.requireActive(draft);
       draft.encryption = { type: input.EncryptionType, keyId: input.KeyId };

@@ -4,9 +4,18 @@
  * PutRecords touching 200 shards is one appendMany), and group commit below (appends issued in
  * one event-loop turn share one write and one sync).
  */
-import { expiredIterator, invalidArgument, resourceNotFound, storeFull, storeFullCode } from '../errors.js';
+import { expiredIterator, invalidArgument, kmsError, resourceNotFound, storeFull, storeFullCode } from '../errors.js';
 import type * as Shapes from '../shapes.generated.js';
-import { StorageOverloadedError, type AppendPart, type AppendResult, type RecordInput } from '../../../storage/types.js';
+import {
+  KeyUnavailableError,
+  StorageOverloadedError,
+  type AppendOptions,
+  type AppendPart,
+  type AppendResult,
+  type ReadLimits,
+  type ReadResult,
+  type RecordInput,
+} from '../../../storage/types.js';
 import { streamNotFound, type LiveStream, type StreamCatalog } from './catalog.js';
 import { addressOf, findStream, type RequestContext, type StreamReference } from './context.js';
 import type { ControlPlane } from './controlPlane.js';
@@ -134,7 +143,7 @@ export class DataPlane {
     // A closed shard is finished once no append routed to it before it closed is in flight. That
     // is decided before the read: an append completing during the read may be missing from it.
     const settled = shard.closedMs !== undefined && !live.appending.get(shard.index);
-    const read = await live.log.read(shard.index, position.cursor, {
+    const read = await readRecords(live, shard.index, position.cursor, {
       maxRecords: input.Limit ?? LIMITS.getRecordsMaxRecords,
       maxBytes: LIMITS.getRecordsMaxBytes,
       notBeforeMs: this.control.trimHorizonMs(state),
@@ -182,7 +191,7 @@ export class DataPlane {
   private async append(live: LiveStream, shardIndex: number, records: RecordInput[]): Promise<AppendResult> {
     this.beginAppend(live, shardIndex, records);
     try {
-      return await live.log.append(shardIndex, records);
+      return await live.log.append(shardIndex, records, appendOptions(live.state));
     } catch (err) {
       // The disk is behind by more than the storage lets queue: throttle, as AWS does when a
       // shard is over capacity, so producers back off and retry.
@@ -203,7 +212,7 @@ export class DataPlane {
     if (batches.length === 0) return [];
     for (const { shard, records } of batches) this.beginAppend(live, shard, records);
     try {
-      return await live.log.appendMany(batches);
+      return await live.log.appendMany(batches, appendOptions(live.state));
     } catch (err) {
       if (err instanceof StorageOverloadedError) return undefined;
       throw this.storageFailure(live, err);
@@ -221,6 +230,7 @@ export class DataPlane {
    * full); anything else goes up as it is, to be answered as an internal failure and logged.
    */
   private storageFailure(live: LiveStream, err: unknown): unknown {
+    if (err instanceof KeyUnavailableError) return kmsError(err); // refused whole: nothing was stored
     const code = storeFullCode(err);
     if (code === undefined) return err;
     const now = this.options.clock.now();
@@ -411,5 +421,22 @@ export class DataPlane {
 
   private shardNotFound(shardId: string, state: StreamState): Error {
     return resourceNotFound(`Shard ${shardId} in stream ${state.name} under account ${state.account} does not exist`);
+  }
+}
+
+/** An encrypted stream's records are stored under its KMS key (from StartStreamEncryption on). */
+function appendOptions(state: StreamState): AppendOptions | undefined {
+  return state.encryption.type === 'KMS' && state.encryption.keyId !== undefined ? { encryptWith: state.encryption.keyId } : undefined;
+}
+
+/**
+ * A shard's records, for GetRecords and SubscribeToShard; a master key that cannot be used fails
+ * the read with the KMS error (nothing is skipped: the records read again once the key is back).
+ */
+export async function readRecords(live: LiveStream, shardIndex: number, from: bigint, limits: ReadLimits): Promise<ReadResult> {
+  try {
+    return await live.log.read(shardIndex, from, limits);
+  } catch (err) {
+    throw err instanceof KeyUnavailableError ? kmsError(err) : err;
   }
 }

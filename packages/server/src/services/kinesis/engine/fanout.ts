@@ -36,7 +36,7 @@ import { streamNotFound, type LiveStream, type StreamCatalog } from './catalog.j
 import { consumerArn, consumerByArn, consumerNotActive, consumerStatusOf, parseConsumerArn } from './consumers.js';
 import type { RequestContext } from './context.js';
 import type { ControlPlane } from './controlPlane.js';
-import type { DataPlane } from './dataPlane.js';
+import { readRecords, type DataPlane } from './dataPlane.js';
 import { LIMITS, type EngineOptions } from './options.js';
 import { encodeSequenceNumber } from './sequenceNumbers.js';
 import { shardIdOf, shardIndexOf } from './shards.js';
@@ -224,7 +224,7 @@ export class FanOut {
 
   private async readShard(live: LiveStream, shardIndex: number, cursor: bigint, maxBytes: number): Promise<SharedRead> {
     const { state } = live;
-    const read = await live.log.read(shardIndex, cursor, {
+    const read = await readRecords(live, shardIndex, cursor, {
       maxRecords: LIMITS.getRecordsMaxRecords,
       maxBytes,
       notBeforeMs: this.control.trimHorizonMs(state),
@@ -357,7 +357,9 @@ export class Subscription {
         const gone = this.fanout.check(this);
         this.ending = gone
           ? { kind: 'fail', err: gone }
-          : { kind: 'fail', err: new KinesisError('InternalFailureException', 'Internal service failure.'), cause: err };
+          : err instanceof KinesisError && err.code.startsWith('KMS') // a key made unusable: say so, as GetRecords does
+            ? { kind: 'fail', err }
+            : { kind: 'fail', err: new KinesisError('InternalFailureException', 'Internal service failure.'), cause: err };
       }
     }
     this.finish(sink);

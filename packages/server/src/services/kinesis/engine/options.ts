@@ -31,6 +31,17 @@ export interface EngineOptions {
   clock: Clock;
   /** Where the engine reports failures it recovers from (default: a pino logger on stderr). */
   logger: Logger;
+  /**
+   * The KMS keys StartStreamEncryption checks (the storage encrypts with the same keyring).
+   * Without one, any KeyId is accepted and encrypted appends fail when they need the key.
+   */
+  kms?: KeyChecker;
+}
+
+/** What StartStreamEncryption asks of a KMS: does the key exist, and may it be used? */
+export interface KeyChecker {
+  /** Throws KeyUnavailableError (storage/types.ts) when the key is missing or unusable. */
+  checkKey(keyRef: string): void;
 }
 
 /** The defaults; the logger is made when an engine opens without one. */
