@@ -60,6 +60,8 @@ export interface NodeOptions {
   regions?: readonly string[];
   /** Segment size of the stream logs (small ones make sealed segments with little data). */
   segmentBytes?: number;
+  /** A KMS keyring file (`--kms-keyring`); `alias/aws/kinesis` works without one (its key beside the data directory). */
+  kmsKeyring?: string;
 }
 
 export interface TestNode<C extends Clock = Clock> {
@@ -68,6 +70,8 @@ export interface TestNode<C extends Clock = Clock> {
   dataDir: string;
   clock: C;
   engine: Engine;
+  /** Reads the KMS keyring again, as SIGHUP does; false if it could not be used. */
+  reloadKeys(): boolean;
   /** A Kinesis client in the node's default region. */
   kinesis: KinesisClient;
   /** A Kinesis client in another region. */
@@ -117,6 +121,7 @@ export async function startNode(options: NodeOptions = {}): Promise<TestNode> {
       ...(options.maxBodyBytes !== undefined ? { maxBodyBytes: options.maxBodyBytes } : {}),
       ...(options.regions !== undefined ? { regions: options.regions } : {}),
       ...(options.segmentBytes !== undefined ? { segmentBytes: options.segmentBytes } : {}),
+      ...(options.kmsKeyring !== undefined ? { kmsKeyring: options.kmsKeyring } : {}),
       ...options.connections,
     });
   } catch (err) {
@@ -157,6 +162,7 @@ export async function startNode(options: NodeOptions = {}): Promise<TestNode> {
     dataDir,
     clock,
     engine: running.engine,
+    reloadKeys: () => running.reloadKeys(),
     kinesis: client(KinesisClient),
     kinesisIn: (region) => client(KinesisClient, region),
     client,
@@ -164,7 +170,7 @@ export async function startNode(options: NodeOptions = {}): Promise<TestNode> {
     close,
     dispose: async () => {
       await close();
-      if (ownDataDir) rmSync(dataDir, { recursive: true, force: true });
+      if (ownDataDir) removeDataDir(dataDir);
     },
     restart: async (again = {}) => {
       await close();
@@ -178,11 +184,17 @@ export async function startNode(options: NodeOptions = {}): Promise<TestNode> {
       // The first node removed the directory it made on dispose(): the restarted one does now.
       const dispose = async () => {
         await restarted.dispose();
-        rmSync(dataDir, { recursive: true, force: true });
+        removeDataDir(dataDir);
       };
       return { ...restarted, dispose };
     },
   };
+}
+
+/** Removes a data directory and the AWS-managed KMS key kept beside it (`<dataDir>.keys`). */
+function removeDataDir(dataDir: string): void {
+  rmSync(dataDir, { recursive: true, force: true });
+  rmSync(`${dataDir}.keys`, { recursive: true, force: true });
 }
 
 /**
