@@ -9,6 +9,8 @@ import { systemClock, type Clock } from './core/clock.js';
 import { createLogger, type Logger } from './core/logger.js';
 import { RegionList } from './core/regions.js';
 import { createGateway } from './gateway/gateway.js';
+import { AuditLog, RotatingFileSink, stdoutSink } from './security/audit/index.js';
+import { loadTls, type LoadedTls, type TlsSource } from './security/tls/index.js';
 import { defaultBodyBudgetBytes, defaultMaxConnections } from './gateway/limits.js';
 import { createDualProtocolServer, DEFAULT_CONNECTION_LIMITS, type ConnectionLimits } from './gateway/listener.js';
 import { DEFAULT_ENGINE_OPTIONS, Engine, kinesisService, OffThreadDecoder, type EngineOptions } from './services/kinesis/index.js';
@@ -36,6 +38,10 @@ export interface FreshetOptions extends ConnectionOptions {
   logger?: Logger;
   /** The node's time: every timestamp, timer and rate (default: the system clock). */
   clock?: Clock;
+  /** Serve HTTPS (HTTP/2 and HTTP/1.1 by ALPN) with these PEM files, or a self-signed certificate kept in <dataDir>/tls/. */
+  tls?: TlsSource;
+  /** Write a CloudTrail-shaped JSON line per API call (`--audit-log`). */
+  auditLog?: AuditLogOptions;
   /** Size at which a stream's active segment is rolled (default 128 MiB; tests use small ones). */
   segmentBytes?: number;
   /** The KMS keyring file (`--kms-keyring`), outside the data directory; reloaded by reloadKeys(). */
@@ -43,6 +49,17 @@ export interface FreshetOptions extends ConnectionOptions {
   /** Where the AWS-managed key `alias/aws/kinesis` is kept when no keyring names it (default `<dataDir>.keys`). */
   kmsManagedKeyDir?: string;
 }
+
+export interface AuditLogOptions {
+  /** The file, or '-' for stdout. */
+  file: string;
+  /** A file is rotated (FILE -> FILE.1 ...) before it would pass this size (default 100 MiB). */
+  maxBytes?: number;
+  /** Rotated files kept (default 5). */
+  keep?: number;
+}
+
+export const DEFAULT_AUDIT_LOG = { maxBytes: 100 * 1024 * 1024, keep: 5 };
 
 export const DEFAULT_OPTIONS: FreshetOptions = {
   host: '127.0.0.1',
@@ -82,6 +99,13 @@ export interface RunningFreshet {
    * as they were: returns false then.
    */
   reloadKeys(): boolean;
+  /** With TLS: the certificate file clients can trust (with --tls auto, the generated one). */
+  tlsCertFile?: string;
+  /**
+   * Reads the TLS certificate and key again (SIGHUP; --tls auto: made anew if near its end) for
+   * new connections. Files that cannot be used are logged and the old ones stay: false then.
+   */
+  reloadTls(): Promise<boolean>;
   /** Stops accepting requests, lets in-flight ones finish, flushes and closes storage. */
   close(): Promise<void>;
 }
@@ -119,7 +143,23 @@ export async function startFreshet(overrides: Partial<FreshetOptions> = {}): Pro
     logger.warn({ err }, 'a decode worker stopped; its requests and later ones are decoded on the event loop'),
   );
   const services = [kinesisService(engine, decoder)];
-  const { server, close: closeServer } = createDualProtocolServer(
+  let tls: LoadedTls | undefined;
+  let audit: AuditLog | undefined;
+  try {
+    // After the storage: the data directory is ours (locked) before --tls auto writes into it.
+    tls = options.tls && (await loadTls(options.tls, options.dataDir, clock.now()));
+    audit = options.auditLog && (await openAuditLog(options.auditLog, logger, clock));
+  } catch (err) {
+    await decoder.close();
+    await engine.close();
+    await storage.close();
+    throw err;
+  }
+  const {
+    server,
+    close: closeServer,
+    setTlsCredentials,
+  } = createDualProtocolServer(
     createGateway({
       services,
       account: engineOptions.account,
@@ -128,6 +168,7 @@ export async function startFreshet(overrides: Partial<FreshetOptions> = {}): Pro
       // A larger body limit given without a budget raises the default budget with it.
       bodyBudgetBytes: overrides.bodyBudgetBytes ?? defaultBodyBudgetBytes(options.maxBodyBytes),
       onInternalError: (err, operation) => logger.error({ err, operation }, 'internal failure'),
+      ...(audit ? { onCall: (call) => audit.follow(call) } : {}),
     }),
     {
       headersTimeoutMs: options.headersTimeoutMs,
@@ -137,6 +178,7 @@ export async function startFreshet(overrides: Partial<FreshetOptions> = {}): Pro
       maxConcurrentStreams: options.maxConcurrentStreams,
       onConnectionsRefused: (count) =>
         logger.warn({ count, maxConnections: options.maxConnections }, 'connections refused: the connection limit is reached'),
+      ...(tls ? { tls } : {}),
     },
   );
   await listen(server, options.port, options.host);
@@ -144,10 +186,21 @@ export async function startFreshet(overrides: Partial<FreshetOptions> = {}): Pro
   const host = options.host.includes(':') ? `[${options.host}]` : options.host;
   let closing: Promise<void> | undefined;
   return {
-    url: `http://${host}:${port}`,
+    url: `${tls ? 'https' : 'http'}://${host}:${port}`,
     port,
     engine,
     storageDamage: () => storage.damage(),
+    ...(tls ? { tlsCertFile: tls.certFile } : {}),
+    reloadTls: async () => {
+      if (!options.tls) return false;
+      try {
+        setTlsCredentials(await loadTls(options.tls, options.dataDir, clock.now()));
+        return true;
+      } catch (err) {
+        logger.error({ err }, 'the TLS certificate was not reloaded; the one loaded before stays');
+        return false;
+      }
+    },
     reloadKeys: () => {
       try {
         keyring.reload();
@@ -161,11 +214,25 @@ export async function startFreshet(overrides: Partial<FreshetOptions> = {}): Pro
       (closing ??= (async () => {
         for (const service of services) service.stop?.();
         await closeServer();
+        // Every answered call has queued its line by now: written before close resolves.
+        await audit?.close();
         await decoder.close();
         await engine.close();
         await storage.close();
       })()),
   };
+}
+
+async function openAuditLog(settings: AuditLogOptions, logger: Logger, clock: Clock): Promise<AuditLog> {
+  const sink =
+    settings.file === '-'
+      ? stdoutSink
+      : await RotatingFileSink.open({
+          file: settings.file,
+          maxBytes: settings.maxBytes ?? DEFAULT_AUDIT_LOG.maxBytes,
+          keep: settings.keep ?? DEFAULT_AUDIT_LOG.keep,
+        });
+  return new AuditLog({ sink, logger, now: () => clock.now() });
 }
 
 function listen(server: Server, port: number, host: string): Promise<void> {

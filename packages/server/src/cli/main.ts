@@ -11,7 +11,9 @@
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { startFreshet, type RunningFreshet } from '../node.js';
+import { AuditLogError } from '../security/audit/index.js';
 import { KeyringError } from '../security/kms/index.js';
+import { TlsError } from '../security/tls/index.js';
 import { CHECK_EXIT, CheckError, checkDataDirectory, formatReport } from './check.js';
 import { describeListenError, describeStartError } from './errors.js';
 import { CHECK_USAGE, parseCommandLine, USAGE, UsageError, type CheckOptions, type ServeOptions } from './options.js';
@@ -61,6 +63,7 @@ async function serve(options: ServeOptions): Promise<void> {
   // right is logged, and what was loaded before stays.
   process.on('SIGHUP', () => {
     node?.reloadKeys();
+    void node?.reloadTls();
   });
 
   await probeAddress(options.host, options.port);
@@ -75,13 +78,16 @@ async function serve(options: ServeOptions): Promise<void> {
       engine: options.engine,
       ...(options.regions ? { regions: options.regions } : {}),
       ...(options.kmsKeyring !== undefined ? { kmsKeyring: options.kmsKeyring } : {}),
+      ...(options.tls ? { tls: options.tls } : {}),
+      ...(options.auditLog ? { auditLog: options.auditLog } : {}),
     });
   } catch (err) {
-    if (err instanceof KeyringError) throw new StartError(err.message);
+    if (err instanceof KeyringError || err instanceof TlsError || err instanceof AuditLogError) throw new StartError(err.message);
     const explained = describeStartError(err, options.dataDir, options.host, options.port);
     throw explained ? new StartError(explained) : err;
   }
-  process.stdout.write(`Freshet listening on ${node.url} (data in ${options.dataDir}, fsync ${options.fsync})\n`);
+  const certificate = node.tlsCertFile ? `, TLS certificate ${node.tlsCertFile}` : '';
+  process.stdout.write(`Freshet listening on ${node.url} (data in ${options.dataDir}, fsync ${options.fsync}${certificate})\n`);
   if (stopping) {
     const signal = stopping;
     stopping = undefined;

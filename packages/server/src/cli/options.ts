@@ -6,7 +6,8 @@
 import { parseArgs } from 'node:util';
 import { isWellFormedRegionName } from '../core/regions.js';
 import { DEFAULT_ENGINE_OPTIONS, type EngineOptions } from '../services/kinesis/index.js';
-import { DEFAULT_OPTIONS, type ConnectionOptions, type FreshetOptions } from '../node.js';
+import { DEFAULT_AUDIT_LOG, DEFAULT_OPTIONS, type AuditLogOptions, type ConnectionOptions, type FreshetOptions } from '../node.js';
+import type { TlsSource } from '../security/tls/index.js';
 
 /** A mistake on the command line: exit code 2, the message and a pointer to the command's --help. */
 export class UsageError extends Error {
@@ -36,6 +37,7 @@ interface IntegerOption {
   node?: 'port' | 'decodeThreads';
   connection?: keyof ConnectionOptions;
   engine?: EngineKey;
+  audit?: 'maxBytes' | 'keep';
 }
 interface OtherOption {
   kind: 'string' | 'choice' | 'flag';
@@ -78,6 +80,47 @@ export const OPTIONS: readonly Option[] = [
       'KMS master keys for StartStreamEncryption (JSON, outside the data directory: docs/security.md);',
       'reloaded on SIGHUP. alias/aws/kinesis works without it (its key is kept in <data-dir>.keys/)',
     ],
+  },
+  {
+    kind: 'choice',
+    name: 'tls',
+    arg: '<auto>',
+    choices: ['auto'],
+    help: [
+      'serve HTTPS (HTTP/2 and HTTP/1.1 by ALPN) with a self-signed certificate for localhost, 127.0.0.1',
+      'and ::1, made once and kept in <data-dir>/tls/cert.pem: give that file to clients as their CA bundle',
+    ],
+  },
+  {
+    kind: 'string',
+    name: 'tls-cert',
+    arg: '<file>',
+    help: ['serve HTTPS with this PEM certificate chain (with --tls-key); reloaded on SIGHUP'],
+  },
+  { kind: 'string', name: 'tls-key', arg: '<file>', help: ['the PEM private key of --tls-cert'] },
+  {
+    kind: 'string',
+    name: 'audit-log',
+    arg: '<file>',
+    help: ['write a CloudTrail-shaped JSON line for every API call to this file (- for stdout)'],
+  },
+  {
+    kind: 'integer',
+    name: 'audit-log-max-bytes',
+    arg: '<n>',
+    min: 1024,
+    max: Number.MAX_SAFE_INTEGER,
+    audit: 'maxBytes',
+    help: [`size at which the audit log is rotated to <file>.1, <file>.2, ... (default ${DEFAULT_AUDIT_LOG.maxBytes})`],
+  },
+  {
+    kind: 'integer',
+    name: 'audit-log-keep',
+    arg: '<n>',
+    min: 0,
+    max: 1000,
+    audit: 'keep',
+    help: [`rotated audit log files kept (default ${DEFAULT_AUDIT_LOG.keep})`],
   },
   {
     kind: 'choice',
@@ -295,6 +338,10 @@ export interface ServeOptions {
   regions?: string[];
   /** --kms-keyring: the KMS keyring file. */
   kmsKeyring?: string;
+  /** --tls auto, or --tls-cert with --tls-key. */
+  tls?: TlsSource;
+  /** --audit-log and its rotation. */
+  auditLog?: AuditLogOptions;
 }
 
 export interface CheckOptions {
@@ -372,6 +419,7 @@ export function parseCommandLine(argv: readonly string[]): Command {
     connections: {},
     engine: {},
   };
+  const audit: Partial<AuditLogOptions> = {};
   for (const option of OPTIONS) {
     const value = string(option.name);
     if (value === undefined || option.kind === 'flag') continue;
@@ -380,6 +428,7 @@ export function parseCommandLine(argv: readonly string[]): Command {
       if (option.node) options[option.node] = parsed;
       if (option.connection) options.connections[option.connection] = parsed;
       if (option.engine) options.engine[option.engine] = parsed;
+      if (option.audit) audit[option.audit] = parsed;
     } else if (option.kind === 'choice') {
       if (!option.choices!.includes(value)) {
         throw new UsageError(`--${option.name} must be ${option.choices!.map((c) => `'${c}'`).join(' or ')}, got '${value}'`);
@@ -417,7 +466,27 @@ export function parseCommandLine(argv: readonly string[]): Command {
     if (keyring === '') throw new UsageError("--kms-keyring must be a file, got ''");
     options.kmsKeyring = keyring;
   }
+  const tls = tlsSource(string('tls'), string('tls-cert'), string('tls-key'));
+  if (tls) options.tls = tls;
+  const auditFile = string('audit-log');
+  if (auditFile === '') throw new UsageError("--audit-log must be a file or -, got ''");
+  if (auditFile === undefined && Object.keys(audit).length > 0) {
+    throw new UsageError(`--audit-log-${audit.maxBytes !== undefined ? 'max-bytes' : 'keep'} needs --audit-log <file>`);
+  }
+  if (auditFile !== undefined) options.auditLog = { file: auditFile, ...audit };
   return { command: 'serve', options };
+}
+
+/** --tls auto, or --tls-cert and --tls-key together, or none of them. */
+function tlsSource(tls: string | undefined, certFile: string | undefined, keyFile: string | undefined): TlsSource | undefined {
+  if (tls !== undefined && (certFile !== undefined || keyFile !== undefined)) {
+    throw new UsageError('--tls auto makes its own certificate: give it, or --tls-cert and --tls-key, not both');
+  }
+  if (tls !== undefined) return { kind: 'auto' };
+  if (certFile === undefined && keyFile === undefined) return undefined;
+  if (!certFile || !keyFile)
+    throw new UsageError(`--tls-cert and --tls-key go together: ${certFile ? '--tls-key' : '--tls-cert'} <file> is missing`);
+  return { kind: 'files', certFile, keyFile };
 }
 
 function integer(value: string, option: IntegerOption): number {

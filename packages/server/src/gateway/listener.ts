@@ -1,8 +1,10 @@
 /**
- * One port for HTTP/1.1 and HTTP/2 without TLS. AWS SDK v3's Kinesis client speaks HTTP/2 with
- * prior knowledge (h2c) to an http:// endpoint, while the aws CLI, boto3 and browsers speak
- * HTTP/1.1: each connection's first bytes tell which. An HTTP/2 connection opens with the client
- * preface `PRI * HTTP/2.0`; no HTTP/1 method starts with `PRI `.
+ * One port for HTTP/1.1 and HTTP/2. AWS SDK v3's Kinesis client speaks HTTP/2 with prior
+ * knowledge (h2c) to an http:// endpoint, while the aws CLI, boto3 and browsers speak HTTP/1.1:
+ * each connection's first bytes tell which. An HTTP/2 connection opens with the client preface
+ * `PRI * HTTP/2.0`; no HTTP/1 method starts with `PRI `. With TLS, each connection is wrapped in a
+ * TLSSocket here and ALPN (h2, http/1.1) tells instead, once the handshake is done: the same two
+ * servers then take the decrypted socket, so every limit below holds for HTTPS as for HTTP.
  *
  * The listener also bounds what a connection may hold: a deadline for the first request's headers
  * (from accept, so it covers a client that never speaks), one for each request's body, one for an
@@ -20,6 +22,7 @@ import {
   type Http2Session,
 } from 'node:http2';
 import { createServer as createNetServer, type Server, type Socket } from 'node:net';
+import { createSecureContext, TLSSocket, type SecureContext } from 'node:tls';
 
 const HTTP2_PREFACE_START = Buffer.from('PRI ');
 const HTTP2_WINDOW_BYTES = 16 * 1024 * 1024;
@@ -30,6 +33,8 @@ const IDLE_GRACE_MS = 200;
 const REFUSED_REPORT_EVERY_MS = 10_000;
 /** What an HTTP/1.1 client that stalled in its headers is told before the connection closes (as Node does). */
 const HEADERS_TIMED_OUT = 'HTTP/1.1 408 Request Timeout\r\nConnection: close\r\nContent-Length: 0\r\n\r\n';
+/** Offered by ALPN, in our order of preference: SDK v3 needs HTTP/2 for SubscribeToShard. */
+const ALPN_PROTOCOLS = ['h2', 'http/1.1'];
 
 export type AnyRequest = IncomingMessage | Http2ServerRequest;
 export type AnyResponse = ServerResponse | Http2ServerResponse;
@@ -60,13 +65,23 @@ export const DEFAULT_CONNECTION_LIMITS: ConnectionLimits = {
   maxConcurrentStreams: 100,
 };
 
+/** A certificate chain and its private key, PEM. */
+export interface TlsCredentials {
+  cert: string | Buffer;
+  key: string | Buffer;
+}
+
 export interface ListenerOptions extends Partial<ConnectionLimits> {
   /** Told how many connections were refused at the cap: on the first, then at most every 10 s. */
   onConnectionsRefused?: (count: number) => void;
+  /** Serve HTTPS (HTTP/2 and HTTP/1.1 by ALPN) with these instead of plain HTTP. */
+  tls?: TlsCredentials;
 }
 
 export interface DualProtocolServer {
   server: Server;
+  /** Serves new connections with another certificate (connections already open keep theirs). */
+  setTlsCredentials(credentials: TlsCredentials): void;
   /** Stops accepting connections, closes idle ones, and resolves once every connection is gone. */
   close(): Promise<void>;
 }
@@ -74,7 +89,7 @@ export interface DualProtocolServer {
 /** One accepted connection, from its first byte to its close. */
 interface Connection {
   readonly socket: Socket;
-  /** Undecided until its first bytes are in. */
+  /** Undecided until its first bytes are in (TLS: until its handshake is done). */
   protocol: 'http1' | 'http2' | undefined;
   /** HTTP/1.1: the responses in flight, in order. */
   readonly responses: Set<ServerResponse>;
@@ -83,7 +98,7 @@ interface Connection {
 }
 
 export function createDualProtocolServer(handler: Handler, options: ListenerOptions = {}): DualProtocolServer {
-  const { onConnectionsRefused, ...given } = options;
+  const { onConnectionsRefused, tls, ...given } = options;
   const limits: ConnectionLimits = { ...DEFAULT_CONNECTION_LIMITS, ...definedOnly(given) };
   // keepAliveTimeout is enforced here (an absolute deadline, not Node's inactivity timer, which
   // a client trickling its next request's headers would keep resetting); given to Node as well so
@@ -105,6 +120,8 @@ export function createDualProtocolServer(handler: Handler, options: ListenerOpti
   const connections = new Map<Socket, Connection>();
   const sessions = new Set<Http2Session>();
   let closing = false;
+  // Made once per certificate, not per connection: a context holds the parsed key and chain.
+  let secureContext: SecureContext | undefined = tls && createSecureContext(tls);
 
   const expireAfter = (connection: Connection, ms: number, onExpiry: () => void): void => {
     clearDeadline(connection);
@@ -195,7 +212,9 @@ export function createDualProtocolServer(handler: Handler, options: ListenerOpti
     res.once('close', stop);
   }
 
-  const server = createNetServer((socket) => {
+  const server = createNetServer((accepted) => {
+    // The HTTP servers see the decrypted socket: it is the one the connection is known by.
+    const socket = secureContext ? new TLSSocket(accepted, { isServer: true, secureContext, ALPNProtocols: ALPN_PROTOCOLS }) : accepted;
     const connection: Connection = { socket, protocol: undefined, responses: new Set(), deadline: undefined };
     connections.set(socket, connection);
     socket.once('close', () => {
@@ -203,8 +222,10 @@ export function createDualProtocolServer(handler: Handler, options: ListenerOpti
       connections.delete(socket);
     });
     // Until the HTTP server that takes the socket listens for its errors: a client resetting the
-    // connection before its first bytes would otherwise be an uncaught error.
+    // connection before its first bytes (or failing its handshake) would otherwise be an uncaught error.
     socket.on('error', ignoreUnroutedError);
+    if (socket !== accepted) accepted.on('error', ignoreUnroutedError);
+    // From accept, so a TLS handshake that never completes is held to the headers deadline too.
     expireAfter(connection, limits.headersTimeoutMs, () => {
       // An HTTP/1.1 client that sent part of its headers is told why, as Node tells it; one that
       // sent nothing (or is HTTP/2, whose client waits for SETTINGS) is just closed.
@@ -214,7 +235,8 @@ export function createDualProtocolServer(handler: Handler, options: ListenerOpti
         socket.destroy();
       }
     });
-    route(connection, EMPTY);
+    if (socket instanceof TLSSocket) socket.once('secure', () => secured(connection, socket));
+    else route(connection, EMPTY);
   });
   server.maxConnections = limits.maxConnections;
   let refused = 0;
@@ -248,9 +270,26 @@ export function createDualProtocolServer(handler: Handler, options: ListenerOpti
       return;
     }
     socket.unshift(head);
+    handOver(connection, mayBeHttp2 ? 'http2' : 'http1');
+  }
+
+  /** A TLS connection whose handshake is done: ALPN tells its protocol. */
+  function secured(connection: Connection, socket: TLSSocket): void {
+    // What tls.Server does on 'secure' for the sockets it makes: until it is false, an HTTP/2
+    // session waits for a 'secureConnect' that a server-side socket never emits.
+    (socket as TLSSocket & { secureConnecting: boolean }).secureConnecting = false;
+    handOver(connection, socket.alpnProtocol === 'h2' ? 'http2' : 'http1');
+  }
+
+  /**
+   * Gives the connection to the server of its protocol. Over TLS, ALPN decided it: a client that
+   * offered no ALPN speaks HTTP/1.1 (HTTP/2 over TLS requires ALPN, RFC 9113 3.2).
+   */
+  function handOver(connection: Connection, protocol: 'http1' | 'http2'): void {
+    const { socket } = connection;
     socket.off('error', ignoreUnroutedError);
-    connection.protocol = mayBeHttp2 ? 'http2' : 'http1';
-    if (!mayBeHttp2) return void http1.emit('connection', socket);
+    connection.protocol = protocol;
+    if (protocol === 'http1') return void http1.emit('connection', socket);
     handingOver = connection;
     try {
       http2.emit('connection', socket);
@@ -261,6 +300,10 @@ export function createDualProtocolServer(handler: Handler, options: ListenerOpti
 
   return {
     server,
+    setTlsCredentials: (credentials) => {
+      if (!secureContext) throw new Error('this listener serves plain HTTP: it was started without TLS credentials');
+      secureContext = createSecureContext(credentials);
+    },
     close: () =>
       new Promise<void>((resolve) => {
         server.close(() => resolve());

@@ -94,7 +94,7 @@ function waitForUrl(child: ChildProcess): Promise<string> {
     });
     child.stdout!.on('data', (chunk: Buffer) => {
       stdout += chunk.toString();
-      const match = /listening on (http:\/\/\S+)/.exec(stdout);
+      const match = /listening on (https?:\/\/\S+)/.exec(stdout);
       if (match) {
         clearTimeout(timer);
         resolve(match[1]!);

@@ -1,0 +1,184 @@
+/**
+ * One audit record, shaped like a CloudTrail event (record version 1.09): who called (userIdentity,
+ * source address, user agent), what (eventSource, eventName, requestParameters naming the
+ * resource, never record data), on which resources, when, and how it ended (errorCode,
+ * errorMessage). Kinesis' data events are those CloudTrail logs as data events.
+ */
+import { randomUUID } from 'node:crypto';
+import type { Principal, RequestContext } from '../../core/context.js';
+import { formatArn } from '../../core/arn.js';
+
+/** What the audit log reads of a call: the gateway's Call has all of it. */
+export interface AuditedCall {
+  readonly req: { readonly headers: Record<string, string | string[] | undefined>; readonly socket: { readonly remoteAddress?: string } };
+  readonly res: { readonly statusCode: number; once(event: 'close', listener: () => void): unknown };
+  readonly ctx: RequestContext;
+  readonly target: { readonly service: { readonly model: { readonly metadata: { readonly endpointPrefix: string } } } };
+  readonly operation: string;
+  readonly input: object;
+  readonly error?: { readonly code: string; readonly message: string };
+}
+
+/** Kinesis Data Streams' calls that CloudTrail records as data events (the rest are management events). */
+const DATA_EVENTS: Record<string, ReadonlySet<string>> = {
+  kinesis: new Set(['GetRecords', 'GetShardIterator', 'PutRecord', 'PutRecords', 'SubscribeToShard']),
+};
+
+/**
+ * Input members copied into requestParameters: small values that name what was acted on. Record
+ * data, partition keys, iterators, tokens and policy documents are never copied.
+ */
+const IDENTIFYING_MEMBERS = new Set([
+  'StreamName',
+  'StreamARN',
+  'ConsumerName',
+  'ConsumerARN',
+  'ResourceARN',
+  'ShardId',
+  'ShardIteratorType',
+  'ShardCount',
+  'TargetShardCount',
+  'ScalingType',
+  'ShardToSplit',
+  'ShardToMerge',
+  'AdjacentShardToMerge',
+  'RetentionPeriodHours',
+  'EncryptionType',
+  'KeyId',
+  'Limit',
+]);
+
+/** An error message is cut here: AWS's messages quote refused values, up to 64 KiB of them. */
+const MAX_ERROR_MESSAGE = 1024;
+
+export interface AuditEvent {
+  eventVersion: string;
+  userIdentity: UserIdentity;
+  eventTime: string;
+  eventSource: string;
+  eventName: string;
+  awsRegion: string;
+  sourceIPAddress: string | undefined;
+  userAgent: string | undefined;
+  errorCode?: string;
+  errorMessage?: string;
+  requestParameters: Record<string, unknown> | null;
+  requestID: string | undefined;
+  eventID: string;
+  readOnly: boolean;
+  resources?: Array<{ accountId: string; type: string; ARN: string }>;
+  eventType: 'AwsApiCall';
+  managementEvent: boolean;
+  recipientAccountId: string;
+  eventCategory: 'Management' | 'Data';
+  tlsDetails?: { tlsVersion: string; cipherSuite: string; clientProvidedHostHeader: string | undefined };
+}
+
+interface UserIdentity {
+  type: 'IAMUser' | 'AssumedRole' | 'Root' | 'Unknown';
+  arn?: string;
+  accountId?: string;
+  accessKeyId?: string;
+}
+
+/** The event of a call that has been answered (or cut off), which started at `startedAt`. */
+export function auditEvent(call: AuditedCall, startedAt: number): AuditEvent {
+  const { ctx, req } = call;
+  const service = call.target.service.model.metadata.endpointPrefix;
+  const eventName = call.operation || '(unknown)';
+  const data = DATA_EVENTS[service]?.has(eventName) ?? false;
+  const resources = resourcesOf(service, call.input, ctx);
+  return {
+    eventVersion: '1.09',
+    userIdentity: identityOf(ctx.principal),
+    eventTime: new Date(startedAt).toISOString().replace(/\.\d{3}Z$/, 'Z'),
+    eventSource: `${service}.amazonaws.com`,
+    eventName,
+    awsRegion: ctx.region,
+    sourceIPAddress: ctx.sourceIp ?? unmapped(req.socket.remoteAddress),
+    userAgent: ctx.userAgent ?? header(req.headers['user-agent']),
+    ...(call.error
+      ? { errorCode: call.error.code, errorMessage: truncated(call.error.message) }
+      : call.res.statusCode >= 400
+        ? { errorCode: String(call.res.statusCode) }
+        : {}),
+    requestParameters: requestParameters(call.input),
+    requestID: ctx.requestId,
+    eventID: randomUUID(),
+    readOnly: /^(Describe|Get|List|Subscribe)/.test(eventName),
+    ...(resources.length > 0 ? { resources } : {}),
+    eventType: 'AwsApiCall',
+    managementEvent: !data,
+    recipientAccountId: ctx.account,
+    eventCategory: data ? 'Data' : 'Management',
+    ...tlsDetailsOf(req),
+  };
+}
+
+function identityOf(principal: Principal | undefined): UserIdentity {
+  if (!principal) return { type: 'Unknown' };
+  const { arn, account, accessKeyId } = principal;
+  const type = !arn ? 'Unknown' : arn.endsWith(':root') ? 'Root' : arn.includes(':assumed-role/') ? 'AssumedRole' : 'IAMUser';
+  return { type, ...(arn ? { arn } : {}), ...(account ? { accountId: account } : {}), accessKeyId };
+}
+
+function requestParameters(input: object): Record<string, unknown> | null {
+  const picked: Record<string, unknown> = {};
+  for (const [name, value] of Object.entries(input)) {
+    if (!IDENTIFYING_MEMBERS.has(name)) continue;
+    if (typeof value !== 'string' && typeof value !== 'number' && typeof value !== 'boolean') continue;
+    // CloudTrail writes request members in lower camel case (streamName, shardId).
+    picked[name[0]!.toLowerCase() + name.slice(1)] = value;
+  }
+  return Object.keys(picked).length > 0 ? picked : null;
+}
+
+/** The stream or consumer a Kinesis call names, by ARN or by name in the caller's account and region. */
+function resourcesOf(service: string, input: object, ctx: RequestContext): NonNullable<AuditEvent['resources']> {
+  if (service !== 'kinesis') return [];
+  const members = input as Record<string, unknown>;
+  const arn =
+    text(members.ConsumerARN) ??
+    text(members.StreamARN) ??
+    text(members.ResourceARN) ??
+    (text(members.StreamName) &&
+      formatArn({ service: 'kinesis', region: ctx.region, account: ctx.account, resource: `stream/${text(members.StreamName)!}` }));
+  if (!arn) return [];
+  const type = arn.includes('/consumer/') ? 'AWS::Kinesis::StreamConsumer' : 'AWS::Kinesis::Stream';
+  return [{ accountId: arn.split(':')[4] ?? ctx.account, type, ARN: arn }];
+}
+
+/** CloudTrail's tlsDetails, for calls that came over TLS (HTTP/2's socket is a proxy with the same getters). */
+function tlsDetailsOf(req: AuditedCall['req']): Pick<AuditEvent, 'tlsDetails'> {
+  const socket = req.socket as {
+    encrypted?: boolean;
+    getProtocol?: () => string | null;
+    getCipher?: () => { standardName?: string; name: string };
+  };
+  if (!socket.encrypted || !socket.getProtocol || !socket.getCipher) return {};
+  const cipher = socket.getCipher();
+  return {
+    tlsDetails: {
+      tlsVersion: socket.getProtocol() ?? 'unknown',
+      cipherSuite: cipher.standardName ?? cipher.name,
+      clientProvidedHostHeader: header(req.headers.host) ?? header(req.headers[':authority']),
+    },
+  };
+}
+
+/** `::ffff:127.0.0.1` (an IPv4 client of a dual-stack socket) as the IPv4 address it is. */
+function unmapped(address: string | undefined): string | undefined {
+  return address?.startsWith('::ffff:') ? address.slice(7) : address;
+}
+
+function header(value: string | string[] | undefined): string | undefined {
+  return Array.isArray(value) ? value[0] : value;
+}
+
+function text(value: unknown): string | undefined {
+  return typeof value === 'string' && value !== '' ? value : undefined;
+}
+
+function truncated(message: string): string {
+  return message.length > MAX_ERROR_MESSAGE ? `${message.slice(0, MAX_ERROR_MESSAGE)}...` : message;
+}
