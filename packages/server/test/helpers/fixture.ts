@@ -60,6 +60,10 @@ export interface NodeOptions {
   regions?: readonly string[];
   /** Segment size of the stream logs (small ones make sealed segments with little data). */
   segmentBytes?: number;
+  /** Serve HTTPS (`--tls auto` or given files); `node.kinesis` then does not trust it: make a client that does. */
+  tls?: FreshetOptions['tls'];
+  /** Write the audit log (`--audit-log`). */
+  auditLog?: FreshetOptions['auditLog'];
   /** A KMS keyring file (`--kms-keyring`); `alias/aws/kinesis` works without one (its key beside the data directory). */
   kmsKeyring?: string;
 }
@@ -67,6 +71,8 @@ export interface NodeOptions {
 export interface TestNode<C extends Clock = Clock> {
   url: string;
   port: number;
+  /** The node itself, for what only it can do (reloadTls, tlsCertFile). */
+  running: RunningFreshet;
   dataDir: string;
   clock: C;
   engine: Engine;
@@ -121,6 +127,8 @@ export async function startNode(options: NodeOptions = {}): Promise<TestNode> {
       ...(options.maxBodyBytes !== undefined ? { maxBodyBytes: options.maxBodyBytes } : {}),
       ...(options.regions !== undefined ? { regions: options.regions } : {}),
       ...(options.segmentBytes !== undefined ? { segmentBytes: options.segmentBytes } : {}),
+      ...(options.tls ? { tls: options.tls } : {}),
+      ...(options.auditLog ? { auditLog: options.auditLog } : {}),
       ...(options.kmsKeyring !== undefined ? { kmsKeyring: options.kmsKeyring } : {}),
       ...options.connections,
     });
@@ -159,6 +167,7 @@ export async function startNode(options: NodeOptions = {}): Promise<TestNode> {
   return {
     url: running.url,
     port: running.port,
+    running,
     dataDir,
     clock,
     engine: running.engine,
