@@ -6,7 +6,7 @@
  * error level at most once per 10 s. close() writes every queued line before it resolves.
  */
 import type { Logger } from '../../core/logger.js';
-import { auditEvent, type AuditedCall } from './event.js';
+import { auditEvent, callStart, type AuditedCall } from './event.js';
 
 /** Where lines go. write() gets whole lines (each ending in a newline), in order, one batch at a time. */
 export interface AuditSink {
@@ -53,8 +53,8 @@ export class AuditLog {
 
   /** Follows a call to its answer and queues its line then; eventTime is now, when it started. */
   follow(call: AuditedCall): void {
-    const startedAt = this.now();
-    call.res.once('close', () => this.append(JSON.stringify(auditEvent(call, startedAt))));
+    const start = callStart(call, this.now());
+    call.res.once('close', () => this.append(JSON.stringify(auditEvent(call, start))));
   }
 
   /** Queues a line (without its newline); drops it if the queue is full. Never waits. */

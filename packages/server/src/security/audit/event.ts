@@ -81,9 +81,25 @@ interface UserIdentity {
   accessKeyId?: string;
 }
 
-/** The event of a call that has been answered (or cut off), which started at `startedAt`. */
-export function auditEvent(call: AuditedCall, startedAt: number): AuditEvent {
-  const { ctx, req } = call;
+/**
+ * What is read of a call as it starts: its time, and facts of its connection (an HTTP/2 request's
+ * socket is a proxy that no longer answers once the stream has closed).
+ */
+export interface CallStart {
+  time: number;
+  sourceIp: string | undefined;
+  userAgent: string | undefined;
+  tls: AuditEvent['tlsDetails'];
+}
+
+export function callStart(call: AuditedCall, time: number): CallStart {
+  const { req } = call;
+  return { time, sourceIp: unmapped(req.socket.remoteAddress), userAgent: header(req.headers['user-agent']), tls: tlsDetailsOf(req) };
+}
+
+/** The event of a call that has been answered (or cut off). */
+export function auditEvent(call: AuditedCall, start: CallStart): AuditEvent {
+  const { ctx } = call;
   const service = call.target.service.model.metadata.endpointPrefix;
   const eventName = call.operation || '(unknown)';
   const data = DATA_EVENTS[service]?.has(eventName) ?? false;
@@ -91,12 +107,12 @@ export function auditEvent(call: AuditedCall, startedAt: number): AuditEvent {
   return {
     eventVersion: '1.09',
     userIdentity: identityOf(ctx.principal),
-    eventTime: new Date(startedAt).toISOString().replace(/\.\d{3}Z$/, 'Z'),
+    eventTime: new Date(start.time).toISOString().replace(/\.\d{3}Z$/, 'Z'),
     eventSource: `${service}.amazonaws.com`,
     eventName,
     awsRegion: ctx.region,
-    sourceIPAddress: ctx.sourceIp ?? unmapped(req.socket.remoteAddress),
-    userAgent: ctx.userAgent ?? header(req.headers['user-agent']),
+    sourceIPAddress: ctx.sourceIp ?? start.sourceIp,
+    userAgent: ctx.userAgent ?? start.userAgent,
     ...(call.error
       ? { errorCode: call.error.code, errorMessage: truncated(call.error.message) }
       : call.res.statusCode >= 400
@@ -111,7 +127,7 @@ export function auditEvent(call: AuditedCall, startedAt: number): AuditEvent {
     managementEvent: !data,
     recipientAccountId: ctx.account,
     eventCategory: data ? 'Data' : 'Management',
-    ...tlsDetailsOf(req),
+    ...(start.tls ? { tlsDetails: start.tls } : {}),
   };
 }
 
@@ -149,20 +165,18 @@ function resourcesOf(service: string, input: object, ctx: RequestContext): NonNu
 }
 
 /** CloudTrail's tlsDetails, for calls that came over TLS (HTTP/2's socket is a proxy with the same getters). */
-function tlsDetailsOf(req: AuditedCall['req']): Pick<AuditEvent, 'tlsDetails'> {
+function tlsDetailsOf(req: AuditedCall['req']): AuditEvent['tlsDetails'] {
   const socket = req.socket as {
     encrypted?: boolean;
     getProtocol?: () => string | null;
     getCipher?: () => { standardName?: string; name: string };
   };
-  if (!socket.encrypted || !socket.getProtocol || !socket.getCipher) return {};
+  if (!socket.encrypted || !socket.getProtocol || !socket.getCipher) return undefined;
   const cipher = socket.getCipher();
   return {
-    tlsDetails: {
-      tlsVersion: socket.getProtocol() ?? 'unknown',
-      cipherSuite: cipher.standardName ?? cipher.name,
-      clientProvidedHostHeader: header(req.headers.host) ?? header(req.headers[':authority']),
-    },
+    tlsVersion: socket.getProtocol() ?? 'unknown',
+    cipherSuite: cipher.standardName ?? cipher.name,
+    clientProvidedHostHeader: header(req.headers.host) ?? header(req.headers[':authority']),
   };
 }
 
