@@ -10,10 +10,10 @@ const freshetDir = join(repoRoot, 'packages', 'server');
  * unless `keepData` is set (the recovery scenario restarts on the same log).
  */
 export class FreshetTarget extends Target {
-  /** @param {{relaxed?: boolean, dataRoot: string}} options */
-  constructor({ relaxed = false, dataRoot }) {
+  /** @param {{relaxed?: boolean, audit?: boolean, dataRoot: string}} options */
+  constructor({ relaxed = false, audit = false, dataRoot }) {
     super({
-      name: relaxed ? 'freshet-relaxed' : 'freshet',
+      name: relaxed ? 'freshet-relaxed' : audit ? 'freshet-audit' : 'freshet',
       version: JSON.parse(readFileSync(join(freshetDir, 'package.json'), 'utf8')).version,
       durability: relaxed
         ? '--fsync never: acknowledged once the write reaches the OS, before fsync: survives a crash of Freshet, not power loss'
@@ -21,6 +21,7 @@ export class FreshetTarget extends Target {
       inMemory: false,
     });
     this.relaxed = relaxed;
+    this.audit = audit;
     this.dataRoot = dataRoot;
     this.dataDir = null;
     this.keepData = false;
@@ -58,6 +59,7 @@ export class FreshetTarget extends Target {
     ];
     args.push('--create-stream-ms', '0', '--delete-stream-ms', '0', '--shard-limit', '100000');
     if (this.relaxed) args.push('--fsync', 'never');
+    if (this.audit) args.push('--audit-log', join(this.dataDir, 'audit.log'));
     return { command: process.execPath, args };
   }
 }
