@@ -8,6 +8,7 @@ import * as path from 'node:path';
 import { systemClock, type Clock } from './core/clock.js';
 import { createLogger, type Logger } from './core/logger.js';
 import { RegionList } from './core/regions.js';
+import { Authentication } from './security/auth/index.js';
 import { createGateway } from './gateway/gateway.js';
 import { AuditLog, RotatingFileSink, stdoutSink } from './security/audit/index.js';
 import { loadTls, type LoadedTls, type TlsSource } from './security/tls/index.js';
@@ -38,6 +39,11 @@ export interface FreshetOptions extends ConnectionOptions {
   logger?: Logger;
   /** The node's time: every timestamp, timer and rate (default: the system clock). */
   clock?: Clock;
+  /**
+   * The auth file (`--auth`): signatures are verified against its keys and each principal acts in
+   * its own account. Without it, signatures are checked for form and region only.
+   */
+  authFile?: string;
   /** Serve HTTPS (HTTP/2 and HTTP/1.1 by ALPN) with these PEM files, or a self-signed certificate kept in <dataDir>/tls/. */
   tls?: TlsSource;
   /** Write a CloudTrail-shaped JSON line per API call (`--audit-log`). */
@@ -106,6 +112,12 @@ export interface RunningFreshet {
    * new connections. Files that cannot be used are logged and the old ones stay: false then.
    */
   reloadTls(): Promise<boolean>;
+  /**
+   * Reads the auth file again (SIGHUP): new requests are verified against it, connections stay.
+   * A file that is not right is logged at error level and the previous one stays: returns false
+   * then, and also when the node runs without --auth.
+   */
+  reloadAuth(): boolean;
   /** Stops accepting requests, lets in-flight ones finish, flushes and closes storage. */
   close(): Promise<void>;
 }
@@ -116,6 +128,8 @@ export async function startFreshet(overrides: Partial<FreshetOptions> = {}): Pro
   const regions = new RegionList(options.regions);
   const logger = options.logger ?? createLogger();
   const clock = options.clock ?? options.engine.clock ?? systemClock;
+  // Read before anything is opened: a wrong auth file stops the start with one line (AuthFileError).
+  const authentication = options.authFile !== undefined ? new Authentication(options.authFile, clock, logger) : undefined;
   // Read before anything is opened: a keyring that cannot be used stops the start (KeyringError).
   const keyring = new LocalKeyring({
     ...(options.kmsKeyring !== undefined ? { file: options.kmsKeyring } : {}),
@@ -164,6 +178,7 @@ export async function startFreshet(overrides: Partial<FreshetOptions> = {}): Pro
       services,
       account: engineOptions.account,
       regions,
+      ...(authentication ? { authenticator: authentication } : {}),
       maxBodyBytes: options.maxBodyBytes,
       // A larger body limit given without a budget raises the default budget with it.
       bodyBudgetBytes: overrides.bodyBudgetBytes ?? defaultBodyBudgetBytes(options.maxBodyBytes),
@@ -210,6 +225,7 @@ export async function startFreshet(overrides: Partial<FreshetOptions> = {}): Pro
         return false;
       }
     },
+    reloadAuth: () => authentication?.reload() ?? false,
     close: () =>
       (closing ??= (async () => {
         for (const service of services) service.stop?.();

@@ -11,6 +11,7 @@
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { startFreshet, type RunningFreshet } from '../node.js';
+import { AuthFileError } from '../security/auth/index.js';
 import { AuditLogError } from '../security/audit/index.js';
 import { KeyringError } from '../security/kms/index.js';
 import { TlsError } from '../security/tls/index.js';
@@ -59,9 +60,10 @@ async function serve(options: ServeOptions): Promise<void> {
   };
   process.on('SIGINT', () => stop('SIGINT'));
   process.on('SIGTERM', () => stop('SIGTERM'));
-  // SIGHUP reloads the files that may change while running (the KMS keyring); a file that is not
-  // right is logged, and what was loaded before stays.
+  // SIGHUP reloads the files that may change while running (the auth file, the KMS keyring); a
+  // file that is not right is logged, and what was loaded before stays.
   process.on('SIGHUP', () => {
+    node?.reloadAuth();
     node?.reloadKeys();
     void node?.reloadTls();
   });
@@ -77,12 +79,14 @@ async function serve(options: ServeOptions): Promise<void> {
       ...options.connections,
       engine: options.engine,
       ...(options.regions ? { regions: options.regions } : {}),
+      ...(options.authFile !== undefined ? { authFile: options.authFile } : {}),
       ...(options.kmsKeyring !== undefined ? { kmsKeyring: options.kmsKeyring } : {}),
       ...(options.tls ? { tls: options.tls } : {}),
       ...(options.auditLog ? { auditLog: options.auditLog } : {}),
     });
   } catch (err) {
-    if (err instanceof KeyringError || err instanceof TlsError || err instanceof AuditLogError) throw new StartError(err.message);
+    if (err instanceof AuthFileError || err instanceof KeyringError || err instanceof TlsError || err instanceof AuditLogError)
+      throw new StartError(err.message);
     const explained = describeStartError(err, options.dataDir, options.host, options.port);
     throw explained ? new StartError(explained) : err;
   }

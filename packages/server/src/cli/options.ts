@@ -70,7 +70,26 @@ export const OPTIONS: readonly Option[] = [
     node: 'port',
     help: [`port to listen on (default ${DEFAULT_OPTIONS.port}; 0 picks a free one)`],
   },
-  { kind: 'string', name: 'host', arg: '<address>', help: [`address to listen on (default ${DEFAULT_OPTIONS.host})`] },
+  {
+    kind: 'string',
+    name: 'host',
+    arg: '<address>',
+    help: [`address to listen on (default ${DEFAULT_OPTIONS.host}); another than loopback needs --auth or --allow-unauthenticated`],
+  },
+  {
+    kind: 'string',
+    name: 'auth',
+    arg: '<file>',
+    help: [
+      'verify SigV4 signatures against the keys of this JSON or YAML file (accounts, users, roles,',
+      'policies: docs/security.md); reloaded on SIGHUP',
+    ],
+  },
+  {
+    kind: 'flag',
+    name: 'allow-unauthenticated',
+    help: ['listen on a non-loopback --host without --auth: anyone who reaches the port may do anything'],
+  },
   { kind: 'string', name: 'data-dir', arg: '<path>', help: [`where streams and records are kept (default ./${DEFAULT_OPTIONS.dataDir})`] },
   {
     kind: 'string',
@@ -342,6 +361,8 @@ export interface ServeOptions {
   tls?: TlsSource;
   /** --audit-log and its rotation. */
   auditLog?: AuditLogOptions;
+  /** --auth: the auth file. */
+  authFile?: string;
 }
 
 export interface CheckOptions {
@@ -461,6 +482,17 @@ export function parseCommandLine(argv: readonly string[]): Command {
     if (bad !== undefined) throw new UsageError(`--regions takes region names (lower-case letters, digits, hyphens), got '${bad}'`);
     options.regions = names;
   }
+  const authFile = string('auth');
+  if (authFile !== undefined) {
+    if (authFile === '') throw new UsageError("--auth must be a file, got ''");
+    options.authFile = authFile;
+  }
+  if (authFile === undefined && !values.has('allow-unauthenticated') && !isLoopback(options.host)) {
+    throw new UsageError(
+      `refusing to listen on ${options.host} without authentication: anyone who reaches it could read and write every stream. ` +
+        'Give --auth <file> to verify signatures (docs/security.md), or --allow-unauthenticated if the network is trusted.',
+    );
+  }
   const keyring = string('kms-keyring');
   if (keyring !== undefined) {
     if (keyring === '') throw new UsageError("--kms-keyring must be a file, got ''");
@@ -475,6 +507,12 @@ export function parseCommandLine(argv: readonly string[]): Command {
   }
   if (auditFile !== undefined) options.auditLog = { file: auditFile, ...audit };
   return { command: 'serve', options };
+}
+
+/** Whether an address is this machine's loopback (127.0.0.0/8, ::1, localhost), reachable from here only. */
+export function isLoopback(host: string): boolean {
+  const bare = host.replace(/^\[|\]$/g, '').toLowerCase();
+  return bare === 'localhost' || bare === '::1' || /^(::ffff:)?127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(bare);
 }
 
 /** --tls auto, or --tls-cert and --tls-key together, or none of them. */

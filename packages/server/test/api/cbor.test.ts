@@ -11,6 +11,7 @@ import { nodePerSuite, startNode, type TestNode } from '../helpers/fixture.js';
 import { uniqueName } from '../helpers/clients.js';
 import { ACCOUNT } from '../helpers/api.js';
 import { CborFloat, CborTag, IndefiniteMap, decodeCbor, encodeCbor, epochMillis, type CborValue } from '../helpers/cbor.js';
+import { signedFetch } from '../helpers/signing.js';
 
 const CBOR_TYPE = 'application/x-amz-cbor-1.1';
 type CborMap = Record<string, CborValue>;
@@ -38,10 +39,9 @@ describe('CBOR 1.1 over HTTP', () => {
   );
 
   async function cbor(operation: string, body: Buffer): Promise<{ status: number; raw: Buffer; value: CborValue; type: string | null }> {
-    const res = await fetch(server.url, {
-      method: 'POST',
+    const res = await signedFetch(server.url, {
       headers: { 'content-type': CBOR_TYPE, 'x-amz-target': `Kinesis_20131202.${operation}`, accept: CBOR_TYPE },
-      body: new Uint8Array(body),
+      body,
     });
     const raw = Buffer.from(await res.arrayBuffer());
     return { status: res.status, raw, value: raw.length ? decodeCbor(raw) : undefined, type: res.headers.get('content-type') };

@@ -26,6 +26,7 @@ import { ManualClock } from '../../src/core/clock.js';
 import { nodePerSuite, startNode, type TestNode } from '../helpers/fixture.js';
 import { ACCOUNT } from '../helpers/api.js';
 import { CborFloat, CborTag, decodeCbor, encodeCbor, type CborValue } from '../helpers/cbor.js';
+import { signedFetch } from '../helpers/signing.js';
 
 const SEED = Number(process.env.FUZZ_SEED ?? 20261202);
 const RUNS = Number(process.env.FUZZ_RUNS ?? 15);
@@ -294,10 +295,10 @@ describe('fuzz: every operation, JSON and CBOR, hostile inputs', () => {
   );
 
   async function send(op: string, format: Format, body: Buffer): Promise<Outcome> {
-    const res = await fetch(node.url, {
-      method: 'POST',
+    // Signed (a hostile body is signed as any other): unsigned requests never reach the parsers.
+    const res = await signedFetch(node.url, {
       headers: { 'content-type': CONTENT_TYPE[format], 'x-amz-target': `${TARGET_PREFIX}.${op}` },
-      body: new Uint8Array(body),
+      body,
       signal: AbortSignal.timeout(20_000),
     });
     const contentType = res.headers.get('content-type') ?? '';

@@ -11,6 +11,7 @@ import { nodePerSuite, startNode, type TestNode } from '../helpers/fixture.js';
 import { uniqueName } from '../helpers/clients.js';
 import { decodeCbor, encodeCbor, type CborValue } from '../helpers/cbor.js';
 import { OFF_THREAD_MIN_BODY_BYTES } from '../../src/services/kinesis/codec/offThreadDecoder.js';
+import { signedFetch } from '../helpers/signing.js';
 
 const JSON_TYPE = 'application/x-amz-json-1.1';
 const CBOR_TYPE = 'application/x-amz-cbor-1.1';
@@ -46,11 +47,7 @@ describe('hostile request bodies', () => {
 
   async function call(operation: string, body: Buffer | string, format: 'json' | 'cbor' = 'json'): Promise<Answer> {
     const type = format === 'json' ? JSON_TYPE : CBOR_TYPE;
-    const res = await fetch(node.url, {
-      method: 'POST',
-      headers: { 'content-type': type, 'x-amz-target': `Kinesis_20131202.${operation}` },
-      body: typeof body === 'string' ? body : new Uint8Array(body),
-    });
+    const res = await signedFetch(node.url, { headers: { 'content-type': type, 'x-amz-target': `Kinesis_20131202.${operation}` }, body });
     const raw = Buffer.from(await res.arrayBuffer());
     let parsed: Record<string, unknown> = {};
     if (raw.length > 0) parsed = (format === 'json' ? JSON.parse(raw.toString('utf8')) : decodeCbor(raw)) as Record<string, unknown>;

@@ -27,19 +27,21 @@ import { parseCommandLine, UsageError } from '../../src/cli/options.js';
 import { nodePerSuite, startNode, type TestNode } from '../helpers/fixture.js';
 import { uniqueName } from '../helpers/clients.js';
 import { ACCOUNT, createActiveStream, rejects, text } from '../helpers/api.js';
+import { signedFetch } from '../helpers/signing.js';
 
-/** A Kinesis call over HTTP/1.1 as a client signed for `region` would send it (signatures are not verified yet). */
+/** A Kinesis call over HTTP/1.1 signed for `region`, or not signed at all. */
 async function callSignedFor(url: string, region: string | undefined, operation: string, input: object) {
   const headers: Record<string, string> = {
     'content-type': 'application/x-amz-json-1.1',
     'x-amz-target': `Kinesis_20131202.${operation}`,
   };
-  if (region !== undefined) {
-    headers.authorization = `AWS4-HMAC-SHA256 Credential=AKIDFRESHETTEST/20261202/${region}/kinesis/aws4_request, SignedHeaders=host, Signature=00`;
-  }
-  const res = await fetch(url, { method: 'POST', headers, body: JSON.stringify(input) });
+  const body = JSON.stringify(input);
+  const res =
+    region !== undefined ? await signedFetch(url, { headers, body, region }) : await fetch(url, { method: 'POST', headers, body });
   return { status: res.status, type: res.headers.get('x-amzn-errortype'), body: (await res.json()) as Record<string, unknown> };
 }
+
+const MISSING_TOKEN = { __type: 'MissingAuthenticationTokenException', message: 'Missing Authentication Token' };
 
 const invalidRegion = (region: string) => ({
   name: 'InvalidSignatureException',
@@ -112,12 +114,11 @@ describe('the region of the credential scope', () => {
     }
   });
 
-  it('unsigned requests still act in us-east-1', async () => {
-    const name = uniqueName('unsigned');
-    await createActiveStream(node.kinesis, { StreamName: name, ShardCount: 1 });
+  it('unsigned requests are refused, as AWS refuses them, even without --auth', async () => {
     const listed = await callSignedFor(node.url, undefined, 'ListStreams', {});
-    assert.equal(listed.status, 200);
-    assert.ok((listed.body.StreamNames as string[]).includes(name));
+    assert.equal(listed.status, 403);
+    assert.equal(listed.type, 'MissingAuthenticationTokenException');
+    assert.deepEqual(listed.body, MISSING_TOKEN);
   });
 });
 
@@ -134,8 +135,7 @@ describe('--regions', () => {
     const arn = await createActiveStream(node.kinesisIn('eu-west-1'), { StreamName: name, ShardCount: 1 });
     assert.equal(arn, `arn:aws:kinesis:eu-west-1:${ACCOUNT}:stream/${name}`);
     await rejects(node.kinesisIn('us-east-1').send(new ListStreamsCommand({})), invalidRegion('us-east-1'));
-    // Unsigned requests act in the first region listed when us-east-1 is not served.
-    const listed = await callSignedFor(node.url, undefined, 'ListStreams', {});
+    const listed = await callSignedFor(node.url, 'local-1', 'ListStreams', {});
     assert.equal(listed.status, 200);
     assert.deepEqual(listed.body.StreamNames, [name]);
   });

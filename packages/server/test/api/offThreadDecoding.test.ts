@@ -10,6 +10,7 @@ import type { KinesisClient } from '@aws-sdk/client-kinesis';
 import { createActiveStream, readShard } from '../helpers/api.js';
 import { uniqueName } from '../helpers/clients.js';
 import { startNode, type TestNode } from '../helpers/fixture.js';
+import { signedFetch } from '../helpers/signing.js';
 
 const BIG_BODY_BYTES = 64 * 1024; // OFF_THREAD_MIN_BODY_BYTES: bodies from here on go to a worker
 
@@ -24,8 +25,7 @@ interface Answer {
 }
 
 async function putRecordsRaw(node: Node, body: string): Promise<Answer> {
-  const response = await fetch(node.server.url, {
-    method: 'POST',
+  const response = await signedFetch(node.server.url, {
     headers: { 'Content-Type': 'application/x-amz-json-1.1', 'X-Amz-Target': 'Kinesis_20131202.PutRecords' },
     body,
   });

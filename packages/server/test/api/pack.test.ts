@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { describe, it } from 'node:test';
+import { signedFetch } from '../helpers/signing.js';
 
 const run = promisify(execFile);
 const PACKAGES = fileURLToPath(new URL('../../../..', import.meta.url));
@@ -64,8 +65,7 @@ function serve(bin: string, cwd: string, dataDir: string) {
 }
 
 async function kinesis(url: string, operation: string, body: object): Promise<{ status: number; json: Record<string, unknown> }> {
-  const response = await fetch(url, {
-    method: 'POST',
+  const response = await signedFetch(url, {
     headers: { 'content-type': 'application/x-amz-json-1.1', 'x-amz-target': `Kinesis_20131202.${operation}` },
     body: JSON.stringify(body),
   });

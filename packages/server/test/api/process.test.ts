@@ -19,6 +19,7 @@ import { PutRecordCommand } from '@aws-sdk/client-kinesis';
 import { FRESHET_BIN, startServer } from '../helpers/server.js';
 import { kinesisClient, uniqueName } from '../helpers/clients.js';
 import { createActiveStream, readShard, text } from '../helpers/api.js';
+import { signedFetch, signedHeaders } from '../helpers/signing.js';
 
 const run = promisify(execFile);
 const PACKAGE_DIR = fileURLToPath(new URL('../../..', import.meta.url));
@@ -63,8 +64,7 @@ function tempDir(prefix: string): string {
 }
 
 async function listStreams(url: string): Promise<number> {
-  const response = await fetch(url, {
-    method: 'POST',
+  const response = await signedFetch(url, {
     headers: { 'content-type': 'application/x-amz-json-1.1', 'x-amz-target': 'Kinesis_20131202.ListStreams' },
     body: '{}',
   });
@@ -81,8 +81,7 @@ describe('the freshet process', () => {
       await createActiveStream(kinesis, { StreamName: name, ShardCount: 1 });
       const put = await kinesis.send(new PutRecordCommand({ StreamName: name, PartitionKey: 'p', Data: Buffer.from('kept') }));
       // An idle HTTP/1.1 keep-alive connection (fetch keeps one) must not hold the stop up.
-      const idle = await fetch(server.url, {
-        method: 'POST',
+      const idle = await signedFetch(server.url, {
         headers: { 'content-type': 'application/x-amz-json-1.1', 'x-amz-target': 'Kinesis_20131202.ListStreams' },
         body: '{}',
       });
@@ -115,14 +114,17 @@ describe('the freshet process', () => {
     const server = await startServer();
     try {
       const body = JSON.stringify({ StreamName: uniqueName('inflight'), ShardCount: 1 });
+      const signed = await signedHeaders(server.url, {
+        headers: { 'content-type': 'application/x-amz-json-1.1', 'x-amz-target': 'Kinesis_20131202.CreateStream' },
+        body,
+      });
       const answer = new Promise<{ status: number; text: string; connection: string | undefined }>((resolve, reject) => {
         // Expect: 100-continue: the server has taken the request in once it says "continue";
         // the body is sent only after the server has begun stopping.
         const req = request(server.url, {
           method: 'POST',
           headers: {
-            'content-type': 'application/x-amz-json-1.1',
-            'x-amz-target': 'Kinesis_20131202.CreateStream',
+            ...signed,
             'content-length': Buffer.byteLength(body),
             expect: '100-continue',
           },

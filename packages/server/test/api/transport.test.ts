@@ -16,6 +16,7 @@ import {
 import { createActiveStream } from '../helpers/api.js';
 import { nodePerSuite, startNode, type TestNode } from '../helpers/fixture.js';
 import { uniqueName } from '../helpers/clients.js';
+import { signedHeaders } from '../helpers/signing.js';
 
 const JSON_TYPE = 'application/x-amz-json-1.1';
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
@@ -48,17 +49,26 @@ describe('HTTP transport', () => {
     contentType?: string | null;
     method?: string;
     headers?: Record<string, string>;
+    /** The region the request is signed for (us-east-1); a CORS preflight or `unsigned` is not signed. */
+    region?: string;
+    unsigned?: boolean;
   }): Promise<Answer> {
-    const headers: Record<string, string> = { ...options.headers };
+    let headers: Record<string, string> = { ...options.headers };
     const contentType = options.contentType === undefined ? JSON_TYPE : options.contentType;
     if (contentType !== null) headers['content-type'] = contentType;
     if (options.target !== undefined) headers['x-amz-target'] = options.target;
     const method = options.method ?? 'POST';
-    const res = await fetch(server.url + '/', {
-      method,
-      headers,
-      ...(method === 'GET' || method === 'HEAD' ? {} : { body: options.body ?? '' }),
-    });
+    const body = method === 'GET' || method === 'HEAD' ? undefined : (options.body ?? '');
+    if (method !== 'OPTIONS' && !options.unsigned) {
+      headers = await signedHeaders(server.url + '/', {
+        method,
+        headers,
+        ...(body !== undefined ? { body } : {}),
+        region: options.region ?? 'us-east-1',
+      });
+      delete headers.host;
+    }
+    const res = await fetch(server.url + '/', { method, headers, ...(body !== undefined ? { body } : {}) });
     const text = await res.text();
     let json: Record<string, unknown> | undefined;
     try {
@@ -205,9 +215,13 @@ describe('HTTP transport', () => {
     await server.waitForStream(name);
     const data = Buffer.alloc(200_000, 'piecewise ');
     const body = Buffer.from(JSON.stringify({ StreamName: name, PartitionKey: 'k', Data: data.toString('base64') }));
+    const signed = await signedHeaders(server.url, {
+      headers: { 'content-type': JSON_TYPE, 'x-amz-target': 'Kinesis_20131202.PutRecord' },
+      body,
+    });
     for (const declare of [true, false]) {
       const answer = await new Promise<{ status: number; text: string }>((resolve, reject) => {
-        const headers: Record<string, string | number> = { 'content-type': JSON_TYPE, 'x-amz-target': 'Kinesis_20131202.PutRecord' };
+        const headers: Record<string, string | number> = { ...signed };
         if (declare) headers['content-length'] = body.length;
         const req = httpRequest(server.url, { method: 'POST', headers }, (res) => {
           const parts: Buffer[] = [];
@@ -234,16 +248,12 @@ describe('HTTP transport', () => {
     }
   });
 
-  it('acts in the region of the SigV4 credential scope, us-east-1 when unsigned', async () => {
+  it('acts in the region of the SigV4 credential scope, and refuses an unsigned request', async () => {
     const name = uniqueName('scoped');
-    const authorization =
-      'AWS4-HMAC-SHA256 Credential=AKIDFRESHETTEST/20260101/eu-central-1/kinesis/aws4_request, ' +
-      'SignedHeaders=content-type;host;x-amz-date;x-amz-target, Signature=' +
-      '0'.repeat(64);
     const created = await call({
       target: 'Kinesis_20131202.CreateStream',
       body: JSON.stringify({ StreamName: name, ShardCount: 1 }),
-      headers: { authorization },
+      region: 'eu-central-1',
     });
     assert.equal(created.status, 200);
     const central: KinesisClient = server.kinesisIn('eu-central-1');
@@ -252,8 +262,14 @@ describe('HTTP transport', () => {
       assert.ok((await central.send(new ListStreamsCommand({}))).StreamNames!.includes(name));
       assert.ok(!(await east.send(new ListStreamsCommand({}))).StreamNames!.includes(name));
       const unsigned = uniqueName('unsigned');
-      await call({ target: 'Kinesis_20131202.CreateStream', body: JSON.stringify({ StreamName: unsigned, ShardCount: 1 }) });
-      assert.ok((await east.send(new ListStreamsCommand({}))).StreamNames!.includes(unsigned));
+      const refused = await call({
+        target: 'Kinesis_20131202.CreateStream',
+        body: JSON.stringify({ StreamName: unsigned, ShardCount: 1 }),
+        unsigned: true,
+      });
+      assert.equal(refused.status, 403);
+      assert.deepEqual(refused.json, { __type: 'MissingAuthenticationTokenException', message: 'Missing Authentication Token' });
+      assert.ok(!(await east.send(new ListStreamsCommand({}))).StreamNames!.includes(unsigned));
     } finally {
       central.destroy();
       east.destroy();
@@ -324,29 +340,29 @@ describe('HTTP transport', () => {
       }
       const iteratorOf = (shard: number) => trimHorizonIterator(sdk, name, shard);
       const slowBody = JSON.stringify({ ShardIterator: await iteratorOf(0) });
+      const slowHeaders = await signedHeaders(server.url, {
+        headers: { 'content-type': JSON_TYPE, 'x-amz-target': 'Kinesis_20131202.GetRecords' },
+        body: slowBody,
+      });
       const slow = new Promise<Buffer>((resolve, reject) => {
-        const req = httpRequest(
-          server.url,
-          { method: 'POST', headers: { 'content-type': JSON_TYPE, 'x-amz-target': 'Kinesis_20131202.GetRecords' } },
-          (res) => {
-            res.pause();
-            const parts: Buffer[] = [];
-            res.on('data', (part: Buffer) => parts.push(part));
-            res.on('end', () => resolve(Buffer.concat(parts)));
-            res.on('error', reject);
-            // Read nothing until three other big answers have been written.
-            void (async () => {
-              for (let i = 0; i < 3; i++) {
-                const other = await call({
-                  target: 'Kinesis_20131202.GetRecords',
-                  body: JSON.stringify({ ShardIterator: await iteratorOf(1) }),
-                });
-                assert.equal(other.status, 200);
-              }
-              res.resume();
-            })().catch(reject);
-          },
-        );
+        const req = httpRequest(server.url, { method: 'POST', headers: slowHeaders }, (res) => {
+          res.pause();
+          const parts: Buffer[] = [];
+          res.on('data', (part: Buffer) => parts.push(part));
+          res.on('end', () => resolve(Buffer.concat(parts)));
+          res.on('error', reject);
+          // Read nothing until three other big answers have been written.
+          void (async () => {
+            for (let i = 0; i < 3; i++) {
+              const other = await call({
+                target: 'Kinesis_20131202.GetRecords',
+                body: JSON.stringify({ ShardIterator: await iteratorOf(1) }),
+              });
+              assert.equal(other.status, 200);
+            }
+            res.resume();
+          })().catch(reject);
+        });
         req.on('error', reject);
         req.end(slowBody);
       });

@@ -16,6 +16,7 @@ import { kinesisClient, uniqueName } from '../helpers/clients.js';
 import type { TestServer } from '../helpers/server.js';
 import { EventStreamDecoder } from '@freshet/aws';
 import { activeConsumer, collect, dataOf, numbered, putNumbered, RawSubscription, rssOf, sleep, startFanoutServer } from './helpers.js';
+import { formOnlySignature } from '../helpers/signing.js';
 
 const SHARD = 'shardId-000000000000';
 const MIB = 1024 * 1024;
@@ -148,7 +149,11 @@ describe('flow control and disconnects', () => {
         server.url,
         {
           method: 'POST',
-          headers: { 'content-type': 'application/x-amz-json-1.1', 'x-amz-target': 'Kinesis_20131202.SubscribeToShard' },
+          headers: {
+            'content-type': 'application/x-amz-json-1.1',
+            'x-amz-target': 'Kinesis_20131202.SubscribeToShard',
+            ...formOnlySignature(),
+          },
         },
         (res) => {
           assert.equal(res.statusCode, 200);

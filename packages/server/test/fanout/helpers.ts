@@ -19,6 +19,7 @@ import {
 import { EventStreamDecoder, type DecodedMessage } from '@freshet/aws';
 import type { ManualClock } from '../../src/core/clock.js';
 import { startServer, type TestServer } from '../helpers/server.js';
+import { formOnlySignature } from '../helpers/signing.js';
 
 /** A server whose consumers become ACTIVE (and go away) at once, with extra CLI arguments. */
 export function startFanoutServer(args: string[] = [], dataDir?: string): Promise<TestServer> {
@@ -180,6 +181,7 @@ export class RawSubscription {
       ':path': '/',
       'content-type': contentType,
       'x-amz-target': 'Kinesis_20131202.SubscribeToShard',
+      ...formOnlySignature(),
     });
     this.stream.on('error', () => {});
     this.stream.on('response', (headers) => {

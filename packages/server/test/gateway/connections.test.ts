@@ -18,6 +18,7 @@ import { ListStreamsCommand, PutRecordCommand } from '@aws-sdk/client-kinesis';
 import { createActiveStream, eventually } from '../helpers/api.js';
 import { uniqueName } from '../helpers/clients.js';
 import { nodePerSuite, startNode, type TestNode } from '../helpers/fixture.js';
+import { formOnlySignature } from '../helpers/signing.js';
 
 const SHORT_MS = 300;
 /** How long a test waits for what a 300 ms deadline should bring: only a broken server takes this long. */
@@ -84,7 +85,7 @@ class RawConnection {
 /** The head of a Kinesis awsJson request over HTTP/1.1, body not included. */
 function requestHead(operation: string, headers: Record<string, string | number>): string {
   const lines = [`POST / HTTP/1.1`, 'Host: localhost', `X-Amz-Target: Kinesis_20131202.${operation}`, `Content-Type: ${JSON_TYPE}`];
-  for (const [name, value] of Object.entries(headers)) lines.push(`${name}: ${value}`);
+  for (const [name, value] of Object.entries({ ...formOnlySignature(), ...headers })) lines.push(`${name}: ${value}`);
   return lines.join('\r\n') + '\r\n\r\n';
 }
 
@@ -483,6 +484,7 @@ function http2Call(session: ClientHttp2Session, operation: string, body: string)
       ':path': '/',
       'x-amz-target': `Kinesis_20131202.${operation}`,
       'content-type': JSON_TYPE,
+      ...formOnlySignature(),
     });
     let status = 0;
     let text = '';

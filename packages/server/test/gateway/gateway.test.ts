@@ -13,6 +13,7 @@ import { createDualProtocolServer, type DualProtocolServer } from '../../src/gat
 import { Router } from '../../src/gateway/router.js';
 import { registerService } from '../../src/gateway/registry.js';
 import type { Service } from '../../src/gateway/service.js';
+import { signedHeaders } from '../helpers/signing.js';
 
 interface Recorded {
   service: string;
@@ -83,14 +84,16 @@ describe('the gateway, with two services of two models', () => {
   });
   after(() => server.close());
 
-  async function call(target: string, body: unknown, headers: Record<string, string> = {}) {
-    const res = await fetch(url, {
-      method: 'POST',
-      headers: { 'content-type': 'application/x-amz-json-1.1', 'x-amz-target': target, ...headers },
-      body: typeof body === 'string' ? body : JSON.stringify(body),
-    });
-    const text = await res.text();
-    return { status: res.status, headers: res.headers, body: text ? JSON.parse(text) : undefined };
+  /** A signed call (as `headers` sign it if they have an authorization, else signed for us-east-1; `null`: unsigned). */
+  async function call(target: string, body: unknown, headers: Record<string, string> | null = {}) {
+    const text = typeof body === 'string' ? body : JSON.stringify(body);
+    const own = { 'content-type': 'application/x-amz-json-1.1', 'x-amz-target': target, ...headers };
+    const signed: Record<string, string> =
+      headers === null || headers.authorization ? own : await signedHeaders(url, { headers: own, body: text, service: 'firehose' });
+    delete signed.host;
+    const res = await fetch(url, { method: 'POST', headers: signed, body: text });
+    const answer = await res.text();
+    return { status: res.status, headers: res.headers, body: answer ? JSON.parse(answer) : undefined };
   }
 
   it('routes by X-Amz-Target prefix and encodes the output by the routed model', async () => {
@@ -114,14 +117,24 @@ describe('the gateway, with two services of two models', () => {
   it('fills the request context from the SigV4 credential scope', async () => {
     const authorization =
       'AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20261202/eu-west-3/firehose/aws4_request, SignedHeaders=host;x-amz-date, Signature=00';
-    await call('Firehose_20150804.ListDeliveryStreams', {}, { authorization });
+    await call(
+      'Firehose_20150804.ListDeliveryStreams',
+      {},
+      { authorization, 'x-amz-date': '20261202T000000Z', 'user-agent': 'test-agent/1' },
+    );
     const { ctx } = calls.at(-1)!;
     assert.equal(ctx.region, 'eu-west-3');
     assert.equal(ctx.account, '123456789012');
     assert.deepEqual(ctx.principal, { accessKeyId: 'AKIDEXAMPLE' });
     assert.match(ctx.requestId ?? '', /^[0-9a-f-]{36}$/);
-    await call('Firehose_20150804.ListDeliveryStreams', {});
-    assert.equal(calls.at(-1)!.ctx.region, 'us-east-1', 'unsigned requests act in us-east-1');
+    assert.equal(ctx.sourceIp, '127.0.0.1');
+    assert.equal(ctx.secureTransport, false);
+    assert.equal(ctx.userAgent, 'test-agent/1');
+    const before = calls.length;
+    const unsigned = await call('Firehose_20150804.ListDeliveryStreams', {}, null);
+    assert.equal(unsigned.status, 403, 'unsigned requests are refused');
+    assert.deepEqual(unsigned.body, { __type: 'MissingAuthenticationTokenException', message: 'Missing Authentication Token' });
+    assert.equal(calls.length, before, 'and reach no handler');
   });
 
   it("validates each input by its own model's rules, naming that model's Java classes", async () => {

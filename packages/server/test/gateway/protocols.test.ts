@@ -16,6 +16,7 @@ import { createGateway } from '../../src/gateway/gateway.js';
 import { createDualProtocolServer, type DualProtocolServer } from '../../src/gateway/listener.js';
 import type { Service } from '../../src/gateway/service.js';
 import { TEST_CREDENTIALS } from '../helpers/clients.js';
+import { formOnlySignature } from '../helpers/signing.js';
 
 interface Recorded {
   service: string;
@@ -98,7 +99,7 @@ describe('the gateway, serving four protocols on one port', () => {
     const authorization = `AWS4-HMAC-SHA256 Credential=AKID/20261202/us-east-1/kinesisvideo/aws4_request, SignedHeaders=host, Signature=00`;
     const res = await fetch(`${url}/listFragments`, {
       method: 'POST',
-      headers: { authorization, 'content-type': 'application/json' },
+      headers: { authorization, 'x-amz-date': '20261202T000000Z', 'content-type': 'application/json' },
       body: JSON.stringify({ StreamName: 'cam-1' }),
     });
     assert.equal(res.status, 200, await res.clone().text());
@@ -106,14 +107,18 @@ describe('the gateway, serving four protocols on one port', () => {
     assert.deepEqual([calls.at(-1)!.service, calls.at(-1)!.operation], ['video-archived-media', 'ListFragments']);
   });
 
-  it('routes an unsigned REST request by its path', async () => {
+  it('routes an unsigned REST request by its path, and refuses it in that API protocol', async () => {
+    const before = calls.length;
     const res = await fetch(`${url}/describeStream`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: '{"StreamName":"cam-1"}',
     });
-    assert.equal(res.status, 200);
-    assert.deepEqual([calls.at(-1)!.service, calls.at(-1)!.operation], ['video', 'DescribeStream']);
+    assert.equal(res.status, 403);
+    assert.equal(res.headers.get('x-amzn-errortype'), 'MissingAuthenticationTokenException');
+    const body = (await res.json()) as Record<string, unknown>;
+    assert.equal(body.__type, undefined, 'restJson1 errors carry no __type');
+    assert.equal(calls.length, before, 'no handler ran');
   });
 
   it('reads the credential scope of a presigned URL from its query', async () => {
@@ -121,6 +126,7 @@ describe('the gateway, serving four protocols on one port', () => {
       'X-Amz-Algorithm': 'AWS4-HMAC-SHA256',
       'X-Amz-Credential': 'AKIDPRESIGNED/20261202/eu-north-1/kinesisvideo/aws4_request',
       'X-Amz-SignedHeaders': 'host',
+      'X-Amz-Date': '20261202T000000Z',
       'X-Amz-Signature': '00',
     });
     const res = await fetch(`${url}/describeStream?${query}`, {
@@ -159,7 +165,7 @@ describe('the gateway, serving four protocols on one port', () => {
     const getMedia = async () => {
       const res = await fetch(`${url}/getMedia`, {
         method: 'POST',
-        headers: { authorization, 'content-type': 'application/json' },
+        headers: { authorization, 'x-amz-date': '20261202T000000Z', 'content-type': 'application/json' },
         body: JSON.stringify({ StreamName: 'cam-1', StartSelector: { StartSelectorType: 'NOW' } }),
       });
       return res.arrayBuffer();
@@ -170,7 +176,7 @@ describe('the gateway, serving four protocols on one port', () => {
     assert.equal(calls.at(-1)!.operation, 'GetMedia');
     const after = await fetch(`${url}/describeStream`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json' },
+      headers: { 'content-type': 'application/json', ...formOnlySignature('us-east-1', 'kinesisvideo') },
       body: '{"StreamName":"cam-1"}',
     });
     assert.equal(after.status, 200, 'the node still serves');
@@ -180,7 +186,7 @@ describe('the gateway, serving four protocols on one port', () => {
     const authorization = `AWS4-HMAC-SHA256 Credential=AKID/20261202/us-east-1/kinesisvideo/aws4_request, SignedHeaders=host, Signature=00`;
     const res = await fetch(`${url}/describeStream`, {
       method: 'POST',
-      headers: { authorization, 'content-type': 'application/json' },
+      headers: { authorization, 'x-amz-date': '20261202T000000Z', 'content-type': 'application/json' },
       body: JSON.stringify({ StreamName: 'x'.repeat(2 << 20) }),
     });
     assert.equal(res.status, 413);

@@ -66,6 +66,8 @@ export interface NodeOptions {
   auditLog?: FreshetOptions['auditLog'];
   /** A KMS keyring file (`--kms-keyring`); `alias/aws/kinesis` works without one (its key beside the data directory). */
   kmsKeyring?: string;
+  /** An auth file (`--auth`): signatures are verified against its keys (node.kinesis then needs TEST_CREDENTIALS in it). */
+  authFile?: string;
 }
 
 export interface TestNode<C extends Clock = Clock> {
@@ -130,6 +132,7 @@ export async function startNode(options: NodeOptions = {}): Promise<TestNode> {
       ...(options.tls ? { tls: options.tls } : {}),
       ...(options.auditLog ? { auditLog: options.auditLog } : {}),
       ...(options.kmsKeyring !== undefined ? { kmsKeyring: options.kmsKeyring } : {}),
+      ...(options.authFile !== undefined ? { authFile: options.authFile } : {}),
       ...options.connections,
     });
   } catch (err) {
