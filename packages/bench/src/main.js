@@ -15,7 +15,7 @@ import { repoRoot } from './util/repo.js';
 
 const TARGETS = ['freshet', 'freshet-relaxed', 'kinesalite', 'kinesis-local'];
 /** Targets run only when named in --targets: variants of Freshet for measuring one cost. */
-const OPT_IN_TARGETS = ['freshet-audit'];
+const OPT_IN_TARGETS = ['freshet-audit', 'freshet-auth'];
 
 // Lengths of each measurement, full run and --quick.
 const SIZES = {
@@ -129,7 +129,12 @@ function makeTargets(names, dataRoot) {
   return names.map((name) => {
     if (name === 'kinesalite') return { target: new KinesaliteTarget() };
     if (name === 'kinesis-local') return { target: new KinesisLocalTarget() };
-    const target = new FreshetTarget({ relaxed: name === 'freshet-relaxed', audit: name === 'freshet-audit', dataRoot });
+    const target = new FreshetTarget({
+      relaxed: name === 'freshet-relaxed',
+      audit: name === 'freshet-audit',
+      auth: name === 'freshet-auth',
+      dataRoot,
+    });
     return { target, unavailable: FreshetTarget.unavailableReason() };
   });
 }

@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Target } from './target.js';
 import { repoRoot } from '../util/repo.js';
@@ -10,10 +10,10 @@ const freshetDir = join(repoRoot, 'packages', 'server');
  * unless `keepData` is set (the recovery scenario restarts on the same log).
  */
 export class FreshetTarget extends Target {
-  /** @param {{relaxed?: boolean, audit?: boolean, dataRoot: string}} options */
-  constructor({ relaxed = false, audit = false, dataRoot }) {
+  /** @param {{relaxed?: boolean, audit?: boolean, auth?: boolean, dataRoot: string}} options */
+  constructor({ relaxed = false, audit = false, auth = false, dataRoot }) {
     super({
-      name: relaxed ? 'freshet-relaxed' : audit ? 'freshet-audit' : 'freshet',
+      name: relaxed ? 'freshet-relaxed' : audit ? 'freshet-audit' : auth ? 'freshet-auth' : 'freshet',
       version: JSON.parse(readFileSync(join(freshetDir, 'package.json'), 'utf8')).version,
       durability: relaxed
         ? '--fsync never: acknowledged once the write reaches the OS, before fsync: survives a crash of Freshet, not power loss'
@@ -22,6 +22,7 @@ export class FreshetTarget extends Target {
     });
     this.relaxed = relaxed;
     this.audit = audit;
+    this.auth = auth;
     this.dataRoot = dataRoot;
     this.dataDir = null;
     this.keepData = false;
@@ -60,6 +61,24 @@ export class FreshetTarget extends Target {
     args.push('--create-stream-ms', '0', '--delete-stream-ms', '0', '--shard-limit', '100000');
     if (this.relaxed) args.push('--fsync', 'never');
     if (this.audit) args.push('--audit-log', join(this.dataDir, 'audit.log'));
+    if (this.auth) args.push('--auth', this.writeAuthFile());
     return { command: process.execPath, args };
+  }
+
+  /**
+   * freshet-auth: every request's signature verified (and its policy evaluated) against a file
+   * with one principal, the bench's key, allowed everything: the cost of verification alone.
+   */
+  writeAuthFile() {
+    const file = join(this.dataDir, 'auth.json');
+    const allowAll = { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: '*', Resource: '*' }] };
+    const principal = {
+      user: 'bench',
+      account: '000000000000',
+      credentials: [{ accessKeyId: 'AKIDBENCH', secretAccessKey: 'bench-secret' }],
+      policies: [{ name: 'all', document: allowAll }],
+    };
+    writeFileSync(file, JSON.stringify({ accounts: [{ id: '000000000000' }], principals: [principal] }));
+    return file;
   }
 }
