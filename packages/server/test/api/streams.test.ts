@@ -37,6 +37,7 @@ import { nodePerSuite, startNode, type TestNode } from '../helpers/fixture.js';
 import type { ManualClock } from '../../src/core/clock.js';
 import { uniqueName, waitForStatus } from '../helpers/clients.js';
 import { ACCOUNT, createActiveStream, eventually, rejects, text } from '../helpers/api.js';
+import { signedFetch } from '../helpers/signing.js';
 
 const AWS_THREE_SHARD_RANGES = [
   ['0', '113427455640312821154458202477256070484'],
@@ -366,6 +367,26 @@ describe('streams (instant transitions)', () => {
     assert.deepEqual(s.EnhancedMonitoring, [{ ShardLevelMetrics: [] }]);
     assert.equal(s.MaxRecordSizeInKiB, 1024);
     assert.ok(s.StreamCreationTimestamp instanceof Date);
+  });
+
+  it("shows a StreamId in AWS's form, which a client may send back (the Java KCL 3 does, with every call)", async () => {
+    const name = uniqueName('stream-id');
+    const arn = await createActiveStream(kinesis, { StreamName: name, ShardCount: 1 });
+    const { StreamDescriptionSummary: s } = await kinesis.send(new DescribeStreamSummaryCommand({ StreamName: name }));
+    // The model's pattern for the StreamId parameter: any other form is a ValidationException.
+    assert.match(s!.StreamId!, /^[a-z0-9]{20}-[a-z0-9]{3}$/);
+    // Sent raw: SDK v3's endpoint rules turn a StreamId into a host name of AWS's, past the endpoint override.
+    const call = async (operation: string, body: object) => {
+      const res = await signedFetch(server.url, {
+        headers: { 'content-type': 'application/x-amz-json-1.1', 'x-amz-target': `Kinesis_20131202.${operation}` },
+        body: JSON.stringify(body),
+      });
+      assert.equal(res.status, 200, await res.clone().text());
+      return (await res.json()) as { StreamDescriptionSummary: { StreamId: string }; Shards: unknown[] };
+    };
+    const again = await call('DescribeStreamSummary', { StreamARN: arn, StreamId: s!.StreamId });
+    assert.equal(again.StreamDescriptionSummary.StreamId, s!.StreamId);
+    assert.equal((await call('ListShards', { StreamARN: arn, StreamId: s!.StreamId })).Shards.length, 1);
   });
 
   it('pages ListStreams with Limit, ExclusiveStartStreamName and NextToken', async () => {

@@ -2,7 +2,6 @@
  * The control plane of Data Streams: creating, describing, listing and configuring streams.
  * Every method takes the request context and the operation's typed input and returns its output.
  */
-import { randomBytes } from 'node:crypto';
 import { invalidArgument, kmsError, limitExceeded, resourceInUse, resourceNotFound } from '../errors.js';
 import type * as Shapes from '../shapes.generated.js';
 import { KeyUnavailableError, type MetadataStore } from '../../../storage/types.js';
@@ -13,7 +12,7 @@ import { evenHashRanges } from './hashKeys.js';
 import { LIMITS, type EngineOptions } from './options.js';
 import type { ListingScope, PageTokens } from './pageTokens.js';
 import { isOpen, shardIdOf, shardIndexOf, startingSequenceNumberOf, type ShardState } from './shards.js';
-import { ALL_SHARD_LEVEL_METRICS, streamArn, type StreamState } from './streamState.js';
+import { ALL_SHARD_LEVEL_METRICS, newStreamId, publicStreamId, streamArn, type StreamState } from './streamState.js';
 import { ResourceTagging } from './tagging.js';
 
 interface AccountSettings {
@@ -58,7 +57,7 @@ export class ControlPlane {
       createdMs: now,
     }));
     const state: StreamState = {
-      id: `${now.toString(36)}-${randomBytes(6).toString('hex')}`,
+      id: newStreamId(now),
       ...address,
       status: 'CREATING',
       transitionEndsMs: now + this.options.createStreamMs,
@@ -137,7 +136,7 @@ export class ControlPlane {
       StreamDescriptionSummary: {
         StreamName: state.name,
         StreamARN: streamArn(state),
-        StreamId: state.id,
+        StreamId: publicStreamId(state.id),
         StreamStatus: state.status,
         StreamModeDetails: { StreamMode: state.mode },
         RetentionPeriodHours: state.retentionHours,
