@@ -47,6 +47,16 @@ export function decodeInput(model: ServiceModel, op: string, format: WireFormat,
 }
 
 /**
+ * Checks that a body parses to an object in its wire format, building nothing: AWS's bare
+ * SerializationException if it does not. For requests that go no further than this check.
+ */
+export function checkBodyParses(format: WireFormat, body: Buffer): void {
+  if (body.length === 0) throw serializationError();
+  if (format === 'cbor') parseCborBody(body, NOTHING_PLAN);
+  else parseJsonBody(body, NOTHING_PLAN);
+}
+
+/**
  * Operations without an output shape answer with an empty body, as AWS does (kinesalite
  * test/createStream.js: `res.body.should.equal('')`).
  */
@@ -73,6 +83,22 @@ export function encodeError(format: WireFormat, err: AwsError): Buffer {
   if (err.hasMessage) entries.push([CAPITALIZED_MESSAGE.has(err.code) ? 'Message' : 'message', err.message]);
   if (format === 'cbor') return encodeCborTextMap(entries);
   return Buffer.from(JSON.stringify(Object.fromEntries(entries)), 'utf8');
+}
+
+/**
+ * How AWS writes the refusals it makes before it has chosen a wire format (kinesalite's
+ * test/connection.js, recorded against AWS): a method other than POST, or a Content-Type it does
+ * not take, gets a bare XML document with no Content-Type (`<Code>`, an indented `<Message>`
+ * line, the closing tag; `<Code/>` without a message), and a request in `application/json` the
+ * awsJson 1.0 envelope of the Coral framework underneath.
+ */
+export function encodeXmlRefusal(err: AwsError): Buffer {
+  const text = err.hasMessage ? `<${err.code}>\n  <Message>${err.message}</Message>\n</${err.code}>\n` : `<${err.code}/>\n`;
+  return Buffer.from(text, 'utf8');
+}
+
+export function encodeCoralEnvelope(err: AwsError): Buffer {
+  return Buffer.from(JSON.stringify({ Output: { __type: `com.amazon.coral.service#${err.code}` }, Version: '1.0' }), 'utf8');
 }
 
 /** Compiles every operation's readers, writers and validators, so the first request pays nothing. */

@@ -24,3 +24,11 @@ export class AwsError extends Error {
 export const validationError = (message: string) => new AwsError('ValidationException', message);
 export const serializationError = (message?: string) => new AwsError('SerializationException', message);
 export const internalFailure = (cause?: unknown) => new AwsError('InternalFailureException', 'Internal service failure.', 500, { cause });
+
+/**
+ * Whether an error says the body could not be read at all (a bare SerializationException: not
+ * JSON or CBOR, not an object), as opposed to a member of the wrong type or an invalid value. AWS
+ * refuses an unreadable body before it looks at the signature, and the rest after.
+ */
+export const isUnreadableBody = (err: unknown): boolean =>
+  err instanceof AwsError && err.code === 'SerializationException' && !err.hasMessage;

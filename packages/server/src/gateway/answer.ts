@@ -5,11 +5,14 @@
 import type { BufferPool } from '../util/bufferPool.js';
 import type { AnyResponse } from './listener.js';
 
-/** Writes an answer; a body from `pool` goes back to it once the response is written. */
-export function send(res: AnyResponse, status: number, contentType: string, body: Buffer, pool?: BufferPool): void {
+/**
+ * Writes an answer (with no Content-Type if `contentType` is undefined: AWS's bare XML refusals);
+ * a body from `pool` goes back to it once the response is written.
+ */
+export function send(res: AnyResponse, status: number, contentType: string | undefined, body: Buffer, pool?: BufferPool): void {
   if (res.headersSent || res.destroyed) return;
   res.statusCode = status;
-  res.setHeader('Content-Type', contentType);
+  if (contentType !== undefined) res.setHeader('Content-Type', contentType);
   res.setHeader('Content-Length', body.length);
   // The end callback comes once nothing will read the body again: written to the socket (or by
   // the HTTP/2 session), or never to be written. A response whose write fails does not call it,

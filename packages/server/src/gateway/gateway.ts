@@ -2,10 +2,11 @@
  * The gateway: one HTTP front for every service. Each request goes through the same ordered
  * steps, whichever service it is for:
  *
- *   request id -> CORS -> body -> route -> authenticate -> decode -> service hooks -> handler -> encode
+ *   request id -> CORS -> body -> route -> decode -> authenticate -> authorize -> service hooks -> handler -> encode
  *
- * Route picks the service and its protocol binding (router.ts), and the binding the operation;
- * authenticate reads the SigV4 signature (refusing requests without one) and, with `--auth`,
+ * Route picks the service and its protocol binding (router.ts), and the binding the operation
+ * (refusing, in AWS's order, what it cannot take); decode's refusal of an unreadable body is
+ * answered before authentication, its other refusals after, as AWS orders them; authenticate reads the SigV4 signature (refusing requests without one) and, with `--auth`,
  * verifies it, filling the request context; decode runs the protocol's codec or the service's own decode hook; the
  * admit hook may refuse the call (throttling); the handler does the work; encode writes an
  * AWS-shaped answer, or an event stream. Every answer carries `x-amzn-RequestId`. An error
@@ -16,6 +17,7 @@ import {
   AwsError,
   credentialScopeOf,
   internalFailure,
+  isUnreadableBody,
   queryCodec,
   readSignature,
   restJsonCodec,
@@ -76,8 +78,13 @@ export function createGateway(options: GatewayOptions): Handler {
   const run = async (call: Call, binding: ProtocolBinding, query: URLSearchParams | undefined): Promise<void> => {
     try {
       binding.route(call);
+      // AWS refuses a body it cannot read before it looks at the signature, and the rest of what is
+      // wrong with a body (a member's type, a value out of range) after.
+      const decoded = await settled(() => binding.decode(call));
+      if ('error' in decoded && isUnreadableBody(decoded.error)) throw decoded.error;
       authenticate(call, query, regions, options.authenticator);
-      call.input = await binding.decode(call);
+      if ('error' in decoded) throw decoded.error;
+      call.input = decoded.input;
       authorize(call);
       call.target.service.hooks?.admit?.(call.ctx, call.operation, call.input);
       await invoke(call, binding);
@@ -112,8 +119,9 @@ export function createGateway(options: GatewayOptions): Handler {
   return (req, res) => {
     const requestId = randomUUID();
     res.setHeader('x-amzn-RequestId', requestId);
-    res.setHeader('x-amz-id-2', randomBytes(48).toString('base64'));
     if (handleCors(req, res)) return;
+    // AWS's extended request id, on every answer but a CORS preflight: 72 random bytes, as AWS's own are.
+    res.setHeader('x-amz-id-2', randomBytes(72).toString('base64'));
     // Routing reads the headers, method and URL only: done first, so that even a body over the
     // limit is refused in the protocol of the service it was for.
     const query = queryOf(req.url);
@@ -216,6 +224,15 @@ const missingAuthenticationToken = () => new AwsError('MissingAuthenticationToke
  */
 function invalidRegion(region: string): AwsError {
   return new AwsError('InvalidSignatureException', `Credential should be scoped to a valid region, not '${region}'. `, 400);
+}
+
+/** What a function returns or throws (at once or later), to be acted on later. */
+async function settled<T>(run: () => T | Promise<T>): Promise<{ input: T } | { error: unknown }> {
+  try {
+    return { input: await run() };
+  } catch (error) {
+    return { error };
+  }
 }
 
 const serviceUnavailable = () =>
