@@ -204,12 +204,14 @@ describe('GetShardIterator and GetRecords', () => {
         ),
         invalid(`Invalid StartingSequenceNumber. It encodes ${SHARD0}, while it was used in a call to a shard with ${SHARD1}`),
       );
+      // A sequence index with its top bit set is no sequence number AWS could issue.
+      const malformed = BigInt('0x20000000000800000000000000000000000000000000002').toString();
       await rejects(
         kinesis.send(
-          new GetShardIteratorCommand({ StreamName: name, ShardId: SHARD0, ShardIteratorType: type, StartingSequenceNumber: '12345' }),
+          new GetShardIteratorCommand({ StreamName: name, ShardId: SHARD0, ShardIteratorType: type, StartingSequenceNumber: malformed }),
         ),
         invalid(
-          `StartingSequenceNumber 12345 used in GetShardIterator on shard ${SHARD0} in stream ${name} under account ${ACCOUNT} is invalid.`,
+          `StartingSequenceNumber ${malformed} used in GetShardIterator on shard ${SHARD0} in stream ${name} under account ${ACCOUNT} is invalid.`,
         ),
       );
       await rejects(

@@ -12,12 +12,11 @@ import { describe, it } from 'node:test';
 import { PutRecordsCommand, type KinesisClient } from '@aws-sdk/client-kinesis';
 import { createActiveStream, listAllShards, readShard } from '../helpers/api.js';
 import { startNode } from '../helpers/fixture.js';
+import { parseSequenceNumber } from '../../src/services/kinesis/engine/sequenceNumbers.js';
 import { flipByte, indexFiles, segmentFiles, streamDir } from '../storage/helpers.js';
 
 const STREAM = 'corrupted';
 const SEGMENT_BYTES = 256 * 1024;
-/** cursor = chunk position * 2^20 + index; the engine folds it into the low 26 digits. */
-const CURSOR_DIGITS = 10n ** 26n;
 
 interface Acked {
   shardId: string;
@@ -31,7 +30,12 @@ interface Chunk {
   length: number;
 }
 
-const positionOf = (sequenceNumber: string) => Number((BigInt(sequenceNumber) % CURSOR_DIGITS) >> 20n);
+/** A sequence number's index is the cursor, chunk position * 2^20 + index in the chunk. */
+function positionOf(sequenceNumber: string): number {
+  const parsed = parseSequenceNumber(sequenceNumber);
+  assert.equal(parsed?.layout, 2);
+  return Number((parsed as { cursor: bigint }).cursor >> 20n);
+}
 
 async function putSome(kinesis: KinesisClient, first: number, requests: number, acked: Acked[]): Promise<void> {
   for (let r = first; r < first + requests; r++) {

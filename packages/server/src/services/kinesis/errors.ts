@@ -11,6 +11,8 @@ export const ERROR_STATUS = {
   ExpiredIteratorException: 400,
   ExpiredNextTokenException: 400,
   IncompleteSignatureException: 400,
+  /** AWS's bare 500 (no message) for a few inputs it chokes on, e.g. a version-3 SequenceNumberForOrdering. */
+  InternalFailure: 500,
   InternalFailureException: 500,
   InvalidArgumentException: 400,
   InvalidSignatureException: 400,

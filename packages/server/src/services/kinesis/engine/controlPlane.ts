@@ -11,7 +11,7 @@ import { findStream, type RequestContext } from './context.js';
 import { evenHashRanges } from './hashKeys.js';
 import { LIMITS, type EngineOptions } from './options.js';
 import type { ListingScope, PageTokens } from './pageTokens.js';
-import { isOpen, shardIdOf, shardIndexOf, startingSequenceNumberOf, type ShardState } from './shards.js';
+import { endingSequenceNumberOf, isOpen, shardIdOf, shardIndexOf, startingSequenceNumberOf, type ShardState } from './shards.js';
 import { ALL_SHARD_LEVEL_METRICS, newStreamId, publicStreamId, streamArn, type StreamState } from './streamState.js';
 import { ResourceTagging } from './tagging.js';
 
@@ -55,6 +55,7 @@ export class ControlPlane {
       startingHashKey: range.start.toString(),
       endingHashKey: range.end.toString(),
       createdMs: now,
+      sequenceSeconds: Math.floor(now / 1000),
     }));
     const state: StreamState = {
       id: newStreamId(now),
@@ -82,8 +83,8 @@ export class ControlPlane {
     // Deleting a stream already being deleted changes nothing, so writes nothing.
     if (live.state.status === 'DELETING') return;
     await this.catalog.update(live, (draft) => {
+      // A stream still CREATING may be deleted, as AWS allows: its creation is simply cut short.
       if (draft.status === 'DELETING') return;
-      if (draft.status === 'CREATING') throw this.notActive(draft);
       const now = this.options.clock.now();
       const consumers = liveConsumers(draft, now);
       if (consumers.length > 0 && !input.EnforceConsumerDeletion) {
@@ -401,6 +402,7 @@ export class ControlPlane {
   // ---- helpers --------------------------------------------------------------------------------
 
   describeShard(shard: ShardState): Shapes.Shard {
+    const ending = endingSequenceNumberOf(shard);
     return {
       ShardId: shardIdOf(shard.index),
       ...(shard.parentIndex !== undefined ? { ParentShardId: shardIdOf(shard.parentIndex) } : {}),
@@ -408,7 +410,7 @@ export class ControlPlane {
       HashKeyRange: { StartingHashKey: shard.startingHashKey, EndingHashKey: shard.endingHashKey },
       SequenceNumberRange: {
         StartingSequenceNumber: startingSequenceNumberOf(shard),
-        ...(shard.endingSequenceNumber !== undefined ? { EndingSequenceNumber: shard.endingSequenceNumber } : {}),
+        ...(ending !== undefined ? { EndingSequenceNumber: ending } : {}),
       },
     };
   }

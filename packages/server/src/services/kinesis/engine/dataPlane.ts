@@ -4,7 +4,7 @@
  * PutRecords touching 200 shards is one appendMany), and group commit below (appends issued in
  * one event-loop turn share one write and one sync).
  */
-import { expiredIterator, invalidArgument, kmsError, resourceNotFound, storeFull, storeFullCode } from '../errors.js';
+import { expiredIterator, invalidArgument, KinesisError, kmsError, resourceNotFound, storeFull, storeFullCode } from '../errors.js';
 import type * as Shapes from '../shapes.generated.js';
 import {
   KeyUnavailableError,
@@ -21,9 +21,9 @@ import { addressOf, findStream, type RequestContext, type StreamReference } from
 import type { ControlPlane } from './controlPlane.js';
 import { hashKeyToBuffer, MAX_HASH_KEY, partitionKeyHash } from './hashKeys.js';
 import { LIMITS, type EngineOptions } from './options.js';
-import { decodeSequenceNumber, encodeSequenceNumber, encodeSequenceNumbers, encodeSequenceRun } from './sequenceNumbers.js';
+import { encodeSequenceNumber, encodeSequenceNumbers, encodeSequenceRun, parseSequenceNumber } from './sequenceNumbers.js';
 import { awsUtcString, ITERATOR_TTL_MS, type ShardIteratorCodec } from './shardIterators.js';
-import { shardIdOf, shardIndexOf, type ShardState } from './shards.js';
+import { sequenceSecondsOf, shardIdOf, shardIndexOf, type ShardState } from './shards.js';
 import { streamArn, type StreamState } from './streamState.js';
 import type { ThroughputLimits } from './throughput.js';
 import type { Autoscaler } from './autoscaler.js';
@@ -60,18 +60,13 @@ export class DataPlane {
     const { state } = live;
     const size = input.Data.length + Buffer.byteLength(input.PartitionKey, 'utf8');
     this.checkRecordSize(state, size);
-    if (input.SequenceNumberForOrdering !== undefined && !decodeSequenceNumber(input.SequenceNumberForOrdering)) {
-      throw invalidArgument(
-        `ExclusiveMinimumSequenceNumber ${input.SequenceNumberForOrdering} used in PutRecord on stream ` +
-          `${state.name} under account ${state.account} is invalid.`,
-      );
-    }
+    if (input.SequenceNumberForOrdering !== undefined) this.checkSequenceForOrdering(state, input.SequenceNumberForOrdering);
     const shard = live.routing.route(this.hashKeyOf(input.PartitionKey, input.ExplicitHashKey));
     if (!this.limits.admitWrite(state, shard.index, size)) throw this.limits.shardRateExceeded(state, shard.index);
     const appended = await this.append(live, shard.index, [{ partitionKey: input.PartitionKey, data: input.Data }]);
     return {
       ShardId: shardIdOf(shard.index),
-      SequenceNumber: encodeSequenceNumber(shard.index, appended.firstCursor),
+      SequenceNumber: encodeSequenceNumber(shard.index, sequenceSecondsOf(shard), appended.firstCursor, appended.arrivalMs),
       ...(state.encryption.type === 'KMS' ? { EncryptionType: 'KMS' as const } : {}),
     };
   }
@@ -84,7 +79,7 @@ export class DataPlane {
     let failed = routed.failed;
     const appended = await this.appendBatches(live, batches);
     for (let b = 0; b < batches.length; b++) {
-      if (appended) this.acknowledge(batches[b]!, appended[b]!, results);
+      if (appended) this.acknowledge(live.state, batches[b]!, appended[b]!, results);
       else failed += this.throttle(live.state, batches[b]!, results);
     }
     return {
@@ -106,8 +101,8 @@ export class DataPlane {
     const shardId = shardIdOf(shardIndex);
     const shard = live && live.state.status !== 'CREATING' ? live.state.shards[shardIndex] : undefined;
     if (!live || !shard || shard.index !== shardIndex) {
-      if (!live) throw streamNotFound(address);
-      throw this.shardNotFound(shardId, live.state);
+      // AWS names the shard, not the stream, even when the stream itself is unknown.
+      throw this.shardNotFound(shardId, live?.state ?? address);
     }
     this.limits.admitShardIterator(live.state, shardIndex);
     const cursor = await this.startingCursor(live, shard, input);
@@ -156,10 +151,7 @@ export class DataPlane {
       );
     }
     const encrypted = state.encryption.type === 'KMS';
-    const sequenceNumbers = encodeSequenceNumbers(
-      shard.index,
-      read.records.map((record) => record.cursor),
-    );
+    const sequenceNumbers = encodeSequenceNumbers(shard.index, sequenceSecondsOf(shard), read.records);
     // Records of one chunk share their arrival time, and so one Date (no writer changes it).
     let arrival = new Date(Number.NaN);
     const records = read.records.map((record, i) => {
@@ -263,9 +255,10 @@ export class DataPlane {
   }
 
   /** Writes a batch's sequence numbers into the results (a shard's follow the request's order). */
-  private acknowledge(batch: ShardBatch, appended: AppendResult, results: Shapes.PutRecordsResultEntry[]): void {
+  private acknowledge(state: StreamState, batch: ShardBatch, appended: AppendResult, results: Shapes.PutRecordsResultEntry[]): void {
     const { shard, positions, records } = batch;
-    const sequenceNumbers = encodeSequenceRun(shard, appended.firstCursor, records.length);
+    const seconds = sequenceSecondsOf(state.shards[shard]!);
+    const sequenceNumbers = encodeSequenceRun(shard, seconds, appended.firstCursor, records.length, appended.arrivalMs);
     const ShardId = shardIdOf(shard);
     for (let i = 0; i < positions.length; i++) results[positions[i]!] = { SequenceNumber: sequenceNumbers[i]!, ShardId };
   }
@@ -352,7 +345,6 @@ export class DataPlane {
   async startingCursor(live: LiveStream, shard: ShardState, input: Shapes.GetShardIteratorInput): Promise<bigint> {
     const { state } = live;
     const type = input.ShardIteratorType;
-    const shardId = shardIdOf(shard.index);
     const bySequence = type === 'AT_SEQUENCE_NUMBER' || type === 'AFTER_SEQUENCE_NUMBER';
     if (input.StartingSequenceNumber !== undefined && !bySequence) {
       throw invalidArgument(
@@ -381,20 +373,51 @@ export class DataPlane {
           `(2) TRIM_HORIZON or LATEST and no StartingSequenceNumber. Request specified ${type} and no StartingSequenceNumber.`,
       );
     }
-    const decoded = decodeSequenceNumber(input.StartingSequenceNumber);
-    if (!decoded) {
+    const cursor = this.cursorOfStartingSequence(state, shard, input.StartingSequenceNumber);
+    return type === 'AT_SEQUENCE_NUMBER' ? cursor : cursor + 1n;
+  }
+
+  /**
+   * The cursor a StartingSequenceNumber names, refused with AWS's texts: not a sequence number at
+   * all; one of another shard; one of this shard's index but another shard creation time (another
+   * stream, or an earlier incarnation of this one), or of a layout AWS no longer issues (AWS echoes
+   * a version-0 number in its canonical form). Freshet's previous layout is an alias of the same
+   * cursor (docs/compatibility.md).
+   */
+  private cursorOfStartingSequence(state: StreamState, shard: ShardState, sequence: string): bigint {
+    const shardId = shardIdOf(shard.index);
+    const where = `used in GetShardIterator on shard ${shardId} in stream ${state.name} under account ${state.account}`;
+    const parsed = parseSequenceNumber(sequence);
+    if (!parsed || parsed.layout === 3) throw invalidArgument(`StartingSequenceNumber ${sequence} ${where} is invalid.`);
+    if (parsed.shardIndex !== shard.index) {
       throw invalidArgument(
-        `StartingSequenceNumber ${input.StartingSequenceNumber} used in GetShardIterator on shard ${shardId} ` +
-          `in stream ${state.name} under account ${state.account} is invalid.`,
+        `Invalid StartingSequenceNumber. It encodes ${shardIdOf(parsed.shardIndex)}, while it was used in a call to a shard with ${shardId}`,
       );
     }
-    if (decoded.shardIndex !== shard.index) {
+    if (parsed.layout === 'freshet-51') return parsed.cursor;
+    if (parsed.layout !== 2 || parsed.shardSeconds !== sequenceSecondsOf(shard)) {
+      const printed = parsed.layout === 0 ? parsed.printed : sequence;
+      throw invalidArgument(`StartingSequenceNumber ${printed} ${where} is invalid because it did not come from this stream.`);
+    }
+    return parsed.cursor;
+  }
+
+  /**
+   * SequenceNumberForOrdering as AWS checks it: a number of a layout AWS issues today (version 1
+   * or 2), not stamped in the future. It needs nothing more: the record gets a number above every
+   * number its shard issued, and above its parents' (a child's creation time is later), so above
+   * any number a producer got for the same partition key.
+   */
+  private checkSequenceForOrdering(state: StreamState, sequence: string): void {
+    const parsed = parseSequenceNumber(sequence);
+    if (parsed?.layout === 3) throw new KinesisError('InternalFailure', undefined);
+    if (parsed?.layout === 'freshet-51') return;
+    const now = this.options.clock.now();
+    if (!parsed || parsed.layout === 0 || (parsed.arrivalSeconds ?? 0) * 1000 > now) {
       throw invalidArgument(
-        `Invalid StartingSequenceNumber. It encodes ${shardIdOf(decoded.shardIndex)}, while it was used in a call ` +
-          `to a shard with ${shardId}`,
+        `ExclusiveMinimumSequenceNumber ${sequence} used in PutRecord on stream ${state.name} under account ${state.account} is invalid.`,
       );
     }
-    return type === 'AT_SEQUENCE_NUMBER' ? decoded.cursor : decoded.cursor + 1n;
   }
 
   private issueIterator(state: StreamState, shardIndex: number, cursor: bigint): string {
@@ -419,7 +442,7 @@ export class DataPlane {
       }));
   }
 
-  private shardNotFound(shardId: string, state: StreamState): Error {
+  private shardNotFound(shardId: string, state: { name: string; account: string }): Error {
     return resourceNotFound(`Shard ${shardId} in stream ${state.name} under account ${state.account} does not exist`);
   }
 }

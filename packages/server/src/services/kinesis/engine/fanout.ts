@@ -38,8 +38,8 @@ import type { RequestContext } from './context.js';
 import type { ControlPlane } from './controlPlane.js';
 import { readRecords, type DataPlane } from './dataPlane.js';
 import { LIMITS, type EngineOptions } from './options.js';
-import { encodeSequenceNumber } from './sequenceNumbers.js';
-import { shardIdOf, shardIndexOf } from './shards.js';
+import { encodeSequenceNumber, encodeSequenceNumbers } from './sequenceNumbers.js';
+import { sequenceSecondsOf, shardIdOf, shardIndexOf } from './shards.js';
 import type { ConsumerState } from './streamState.js';
 
 /** Record data per event: a JSON event is then at most ~1.4 MB. */
@@ -230,8 +230,9 @@ export class FanOut {
       notBeforeMs: this.control.trimHorizonMs(state),
     });
     const encrypted = state.encryption.type === 'KMS';
-    const records: Shapes.Record[] = read.records.map((record) => ({
-      SequenceNumber: encodeSequenceNumber(shardIndex, record.cursor),
+    const sequenceNumbers = encodeSequenceNumbers(shardIndex, sequenceSecondsOf(state.shards[shardIndex]!), read.records);
+    const records: Shapes.Record[] = read.records.map((record, i) => ({
+      SequenceNumber: sequenceNumbers[i]!,
       ApproximateArrivalTimestamp: new Date(record.arrivalMs),
       Data: record.data,
       PartitionKey: record.partitionKey,
@@ -275,6 +276,8 @@ export class Subscription {
   private waitTimer: Timer | undefined;
   private readonly deadline: Timer;
   private lastEventMs = Number.NEGATIVE_INFINITY;
+  /** The last record sent: an empty event just after it continues from its very number. */
+  private lastSent: { cursor: bigint; sequence: string } | undefined;
   private running = false;
   /** `--limits aws`: bytes the subscription may still push; refilled at 2 MiB/s, may go negative. */
   private tokens = SUBSCRIPTION_BYTES_PER_SECOND;
@@ -387,11 +390,20 @@ export class Subscription {
       } as Shapes.SubscribeToShardEvent;
     }
     let continuation: string;
-    if (last) continuation = records[records.length - 1]!.SequenceNumber;
-    // Resuming AFTER_SEQUENCE_NUMBER this continues at the cursor; before the first record of
-    // the log nothing can be expressed, so no heartbeat is sent there.
-    else if (this.cursor > 0n) continuation = encodeSequenceNumber(this.shardIndex, this.cursor - 1n);
-    else return undefined;
+    if (last) {
+      continuation = records[records.length - 1]!.SequenceNumber;
+      this.lastSent = { cursor: last.cursor, sequence: continuation };
+    } else if (this.lastSent?.cursor === this.cursor - 1n) {
+      continuation = this.lastSent.sequence;
+    } else if (this.cursor > 0n) {
+      // Resuming AFTER_SEQUENCE_NUMBER this continues at the cursor. Stamped now, so it is not
+      // below the number of a record at cursor - 1 (whose arrival was earlier).
+      const shard = this.live.state.shards[this.shardIndex]!;
+      continuation = encodeSequenceNumber(this.shardIndex, sequenceSecondsOf(shard), this.cursor - 1n, this.fanout.options.clock.now());
+    } else {
+      // Before the first record of the log nothing can be expressed, so no heartbeat is sent there.
+      return undefined;
+    }
     return { Records: records, ContinuationSequenceNumber: continuation, MillisBehindLatest: millisBehindLatest };
   }
 

@@ -13,12 +13,11 @@
 import { invalidArgument, limitExceeded, resourceNotFound } from '../errors.js';
 import type * as Shapes from '../shapes.generated.js';
 import type { StreamCatalog } from './catalog.js';
-import { findStream, type RequestContext } from './context.js';
+import { addressOf, findStream, type RequestContext, type StreamReference } from './context.js';
 import type { ControlPlane } from './controlPlane.js';
 import { evenHashRanges } from './hashKeys.js';
 import type { EngineOptions } from './options.js';
-import { CURSOR_LIMIT, encodeSequenceNumber } from './sequenceNumbers.js';
-import { isOpen, shardIdOf, shardIndexOf, type ShardState } from './shards.js';
+import { childSequenceSeconds, isOpen, shardIdOf, shardIndexOf, type ShardState } from './shards.js';
 import { streamArn, type ReshardPlan, type StreamState } from './streamState.js';
 
 /** AWS: at most 10 UpdateShardCount calls per stream in a rolling 24 hours. */
@@ -33,9 +32,12 @@ export class Resharding {
   ) {}
 
   async splitShard(ctx: RequestContext, input: Shapes.SplitShardInput): Promise<void> {
+    // AWS reads the shard's number before it looks the stream up (docs/conformance.md).
+    const index = shardIndexIn(ctx, input, input.ShardToSplit);
     const live = findStream(this.catalog, ctx, input);
     await this.catalog.update(live, (draft) => {
-      const parent = this.openShard(draft, input.ShardToSplit);
+      const parent = this.openShard(draft, index);
+      this.control.checkShardLimit(ctx, 1);
       const key = BigInt(input.NewStartingHashKey);
       if (key <= BigInt(parent.startingHashKey) + 1n || key >= BigInt(parent.endingHashKey)) {
         throw invalidArgument(
@@ -44,17 +46,18 @@ export class Resharding {
             `StartingHashKey ${parent.startingHashKey} and less than the shard's EndingHashKey ${parent.endingHashKey}.`,
         );
       }
-      this.control.checkShardLimit(ctx, 1);
       this.control.requireActive(draft);
       this.begin(draft, { kind: 'split', shardIndex: parent.index, newStartingHashKey: key.toString() });
     });
   }
 
   async mergeShards(ctx: RequestContext, input: Shapes.MergeShardsInput): Promise<void> {
+    const index = shardIndexIn(ctx, input, input.ShardToMerge);
+    const adjacentIndex = shardIndexIn(ctx, input, input.AdjacentShardToMerge);
     const live = findStream(this.catalog, ctx, input);
     await this.catalog.update(live, (draft) => {
-      const shard = this.openShard(draft, input.ShardToMerge);
-      const adjacent = this.openShard(draft, input.AdjacentShardToMerge);
+      const shard = this.openShard(draft, index);
+      const adjacent = this.openShard(draft, adjacentIndex);
       // AWS takes the pair lower range first: ShardToMerge ends just below AdjacentShardToMerge.
       const touching = BigInt(shard.endingHashKey) + 1n === BigInt(adjacent.startingHashKey);
       if (!touching) {
@@ -110,11 +113,10 @@ export class Resharding {
     this.catalog.beginTransition(draft, 'UPDATING', this.options.updateStreamMs);
   }
 
-  private openShard(state: StreamState, shardId: string): ShardState {
-    const index = shardIndexOf(shardId);
-    const shard = index === undefined ? undefined : state.shards[index];
+  private openShard(state: StreamState, index: number): ShardState {
+    const shard = state.shards[index];
     if (!shard) {
-      throw resourceNotFound(`Could not find shard ${shardId} in stream ${state.name} under account ${state.account}.`);
+      throw resourceNotFound(`Could not find shard ${shardIdOf(index)} in stream ${state.name} under account ${state.account}.`);
     }
     if (!isOpen(shard)) {
       // AWS's own answer (InvalidArgumentException, this text) to resharding a closed shard.
@@ -210,12 +212,14 @@ class ShardShaper {
   }
 
   private close(shard: ShardState): void {
+    // Its EndingSequenceNumber follows from closedMs (endingSequenceNumberOf).
     shard.closedMs = this.nowMs;
-    // No record of a shard has a larger cursor than the largest possible one.
-    shard.endingSequenceNumber = encodeSequenceNumber(shard.index, CURSOR_LIMIT - 1n);
   }
 
   private add(spec: { start: bigint; end: bigint; parentIndex: number; adjacentParentIndex?: number }): ShardState {
+    const parents = [spec.parentIndex, spec.adjacentParentIndex].flatMap((index) =>
+      index === undefined ? [] : [this.state.shards[index]!],
+    );
     const shard: ShardState = {
       index: this.state.nextShardIndex++,
       parentIndex: spec.parentIndex,
@@ -223,6 +227,7 @@ class ShardShaper {
       startingHashKey: spec.start.toString(),
       endingHashKey: spec.end.toString(),
       createdMs: this.nowMs,
+      sequenceSeconds: childSequenceSeconds(this.nowMs, parents),
     };
     this.state.shards.push(shard);
     return shard;
@@ -233,4 +238,16 @@ function compareKeys(a: string, b: string): number {
   const x = BigInt(a);
   const y = BigInt(b);
   return x < y ? -1 : x > y ? 1 : 0;
+}
+
+/**
+ * The number of a shard id a reshard names, read before the stream is looked up: an id whose
+ * number does not parse or fit in 31 bits is refused naming it as given, whether or not the
+ * stream exists (AWS's order; a parsed one is named normalised once the stream is found).
+ */
+function shardIndexIn(ctx: RequestContext, ref: StreamReference, shardId: string): number {
+  const index = shardIndexOf(shardId);
+  if (index !== undefined) return index;
+  const address = addressOf(ctx, ref);
+  throw resourceNotFound(`Could not find shard ${shardId} in stream ${address.name} under account ${address.account}.`);
 }

@@ -3,7 +3,7 @@
  * shard that owns it.
  */
 import { hashKeyToBuffer } from './hashKeys.js';
-import { encodeSequenceNumber } from './sequenceNumbers.js';
+import { encodeSequenceNumber, MAX_CURSOR } from './sequenceNumbers.js';
 
 /** A shard as stored in the stream's metadata. Hash keys are decimal strings, as on the wire. */
 export interface ShardState {
@@ -13,12 +13,18 @@ export interface ShardState {
   startingHashKey: string;
   endingHashKey: string;
   createdMs: number;
+  /**
+   * The creation time its sequence numbers carry, epoch seconds: fixed when the shard is created
+   * and stored, so its numbers are the same after a restart. A child's is later than its parents'
+   * (`childSequenceSeconds`). States stored before it existed use createdMs.
+   */
+  sequenceSeconds?: number;
   /** Set once the shard is closed by a reshard. */
   closedMs?: number;
-  endingSequenceNumber?: string;
 }
 
-const SHARD_ID_PATTERN = /^(?:shardId-)?(\d{1,20})$/;
+/** The largest shard number AWS resolves: a ShardId's number must fit in 31 bits. */
+const MAX_SHARD_INDEX = 0x7fffffff;
 
 /** `shardId-000000000007`: AWS pads the number to 12 digits. */
 export function shardIdOf(index: number): string {
@@ -26,18 +32,42 @@ export function shardIdOf(index: number): string {
 }
 
 /**
- * A ShardId names a shard by its number: `shardId-1`, `shardId-000000000001` and `1` are the same
- * shard. Undefined when the id holds no number.
+ * A ShardId names a shard by its number, whatever comes before it: AWS reads the digits after the
+ * first `-` (or the whole id if there is none), so `shardId-1`, `shardId-000000000001`, `abc-1`,
+ * `-1` and `1` are the same shard (kinesalite's getShardIterator, recorded against AWS).
+ * Undefined when that part is not all digits or does not fit in 31 bits (`shardId-1e3`, `shardId-x`).
  */
 export function shardIndexOf(shardId: string): number | undefined {
-  const match = SHARD_ID_PATTERN.exec(shardId);
-  if (!match) return undefined;
-  const index = Number(match[1]);
-  return Number.isSafeInteger(index) && index <= 0x7fffffff ? index : undefined;
+  const dash = shardId.indexOf('-');
+  const digits = (dash >= 0 && shardId.slice(dash + 1).split('-')[0]) || shardId;
+  if (!/^\d+$/.test(digits)) return undefined;
+  const index = Number(digits);
+  return index <= MAX_SHARD_INDEX ? index : undefined;
 }
 
+export function sequenceSecondsOf(shard: ShardState): number {
+  return shard.sequenceSeconds ?? Math.floor(shard.createdMs / 1000);
+}
+
+/**
+ * A child shard's creation time in its sequence numbers: now, but at least a second after every
+ * parent's, so that its numbers are above all of theirs (as big integers) even when a reshard
+ * follows the parents' creation within the same second. AWS's numbers order the same way.
+ */
+export function childSequenceSeconds(nowMs: number, parents: readonly ShardState[]): number {
+  return Math.max(Math.floor(nowMs / 1000), ...parents.map((parent) => sequenceSecondsOf(parent) + 1));
+}
+
+/** The shard's first possible number: cursor 0, stamped with the shard's creation time (as AWS's are). */
 export function startingSequenceNumberOf(shard: ShardState): string {
-  return encodeSequenceNumber(shard.index, 0n);
+  const seconds = sequenceSecondsOf(shard);
+  return encodeSequenceNumber(shard.index, seconds, 0n, seconds * 1000);
+}
+
+/** A closed shard's last possible number: the largest sequence index, stamped with the closing time. */
+export function endingSequenceNumberOf(shard: ShardState): string | undefined {
+  if (shard.closedMs === undefined) return undefined;
+  return encodeSequenceNumber(shard.index, sequenceSecondsOf(shard), MAX_CURSOR, shard.closedMs);
 }
 
 export function isOpen(shard: ShardState): boolean {
