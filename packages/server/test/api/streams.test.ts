@@ -498,14 +498,20 @@ describe('streams (timed transitions)', () => {
     }, 'the DELETING stream to be gone');
   });
 
-  it('refuses to delete a stream that is still CREATING', async () => {
+  it('deletes a stream that is still CREATING, as AWS does', async () => {
     const name = uniqueName('early');
     await kinesis.send(new CreateStreamCommand({ StreamName: name, ShardCount: 1 }));
-    await rejects(kinesis.send(new DeleteStreamCommand({ StreamName: name })), {
-      name: 'ResourceInUseException',
-      message: `Stream ${name} under account ${ACCOUNT} not ACTIVE, instead in state CREATING`,
-    });
+    await kinesis.send(new DeleteStreamCommand({ StreamName: name }));
+    const described = await kinesis.send(new DescribeStreamSummaryCommand({ StreamName: name }));
+    assert.equal(described.StreamDescriptionSummary?.StreamStatus, 'DELETING');
     await server.clock.advance(1500);
-    await waitForStatus(kinesis, name, 'ACTIVE');
+    await eventually(async () => {
+      try {
+        await kinesis.send(new DescribeStreamSummaryCommand({ StreamName: name }));
+        return undefined;
+      } catch (err) {
+        return err as Error;
+      }
+    }, 'the deleted stream to disappear');
   });
 });

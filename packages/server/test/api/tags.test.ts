@@ -31,8 +31,8 @@ describe('tags and resource policies', () => {
   );
 
   const tooMany = (name: string) => ({
-    name: 'LimitExceededException',
-    message: `Failed to add tags to stream ${name} under account ${ACCOUNT} because a given stream cannot have more than 50 tags.`,
+    name: 'InvalidArgumentException',
+    message: `Failed to add tags to stream ${name} under account ${ACCOUNT} because a given stream cannot have more than 50 tags associated with it.`,
   });
 
   it('adds, overwrites, lists (paged) and removes stream tags', async () => {

@@ -5,11 +5,11 @@
  */
 import { systemClock, type Clock } from '../../../core/clock.js';
 import { parsePolicy } from '../../../security/policy/index.js';
-import { invalidArgument, limitExceeded, resourceNotFound } from '../errors.js';
+import { invalidArgument, resourceNotFound } from '../errors.js';
 import type * as Shapes from '../shapes.generated.js';
 import type { LiveStream, StreamCatalog } from './catalog.js';
 import { checkConsumerTagCount, consumerByArn, isConsumerArn } from './consumers.js';
-import { findStream, type RequestContext } from './context.js';
+import { addressOf, findStream, type RequestContext } from './context.js';
 import { LIMITS } from './options.js';
 import { parseStreamArn, type ConsumerState, type StreamState } from './streamState.js';
 
@@ -19,8 +19,16 @@ export class ResourceTagging {
     private readonly clock: Clock = systemClock,
   ) {}
 
+  /**
+   * AWS's order: the call's own tag count before the stream is looked up, the characters and the
+   * stream's count after (docs/conformance.md).
+   */
   async addTagsToStream(ctx: RequestContext, input: Shapes.AddTagsToStreamInput): Promise<void> {
-    await this.addTags(findStream(this.catalog, ctx, input), input.Tags);
+    const address = addressOf(ctx, input);
+    this.checkTagCount(address.name, address.account, Object.keys(input.Tags).length);
+    const live = findStream(this.catalog, ctx, input);
+    checkTagCharacters(address.name, address.account, input.Tags);
+    await this.addTags(live, input.Tags);
   }
 
   async removeTagsFromStream(ctx: RequestContext, input: Shapes.RemoveTagsFromStreamInput): Promise<void> {
@@ -102,11 +110,12 @@ export class ResourceTagging {
     });
   }
 
+  /** AWS's refusal of more tags than a stream may have (50, today's limit per call and per stream). */
   checkTagCount(streamName: string, account: string, count: number): void {
     if (count <= LIMITS.maxTagsPerStream) return;
-    throw limitExceeded(
+    throw invalidArgument(
       `Failed to add tags to stream ${streamName} under account ${account} because a given stream cannot have ` +
-        `more than ${LIMITS.maxTagsPerStream} tags.`,
+        `more than ${LIMITS.maxTagsPerStream} tags associated with it.`,
     );
   }
 
@@ -145,5 +154,27 @@ export class ResourceTagging {
     await this.catalog.update(live, (draft) => {
       for (const key of keys) delete draft.tags[key];
     });
+  }
+}
+
+/** What a tag key or value may hold besides `%`: Unicode letters, digits and white space, and `_ . / = + - @ :`. */
+const TAG_CHARACTERS = /^[\p{L}\p{Z}\p{N}_.:/=+\-@%]*$/u;
+
+/**
+ * AWS's two refusals of characters in tags, in its order: any outside the set (`;`, `,`, a tab, a
+ * newline...), then `%`, which the first message lists as valid but the second refuses.
+ */
+function checkTagCharacters(streamName: string, account: string, tags: Record<string, string>): void {
+  const texts = Object.entries(tags).flat();
+  if (texts.some((text) => !TAG_CHARACTERS.test(text))) {
+    throw invalidArgument(
+      'Some tags contain invalid characters. Valid characters: Unicode letters, digits, white space, _ . / = + - % @ :.',
+    );
+  }
+  if (texts.some((text) => text.includes('%'))) {
+    throw invalidArgument(
+      `Failed to add tags to stream ${streamName} under account ${account} because some tags contained illegal characters. ` +
+        "The allowed characters are Unicode letters, white-spaces, '_',',','/','=','+','-','@',':'.",
+    );
   }
 }
