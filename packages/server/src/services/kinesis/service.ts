@@ -24,7 +24,7 @@ export function kinesisService(engine: Engine, decoder: OffThreadDecoder): Servi
       decode: (operation, format: WireFormat, body) => decoder.decode(operation as OperationName, format, body),
       admit: (ctx: RequestContext, operation, input) =>
         engine.limits.admitCall(operation as OperationName, ctx, (input as { StreamName?: string }).StreamName),
-      resourceOf: (ctx: RequestContext, _operation, input) => engine.authorization.resourceOf(ctx, input),
+      resourceOf: (ctx: RequestContext, operation, input) => engine.authorization.resourceOf(ctx, operation, input),
       resourcePolicyOf: (arn) => engine.authorization.resourcePolicyOf(arn),
       encode: (operation, format, output, pool) => encodeOutput(operation as OperationName, format, output as never, pool),
       encodeEvent: (_operation, format, event) => subscribeToShardEventMessage(format, event as SubscribeToShardEvent),

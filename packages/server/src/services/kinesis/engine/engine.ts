@@ -56,7 +56,7 @@ export class Engine {
     this.consumers = new ConsumerRegistry(catalog, options, pageTokens);
     this.fanout = new FanOut(catalog, this.control, this.data, options, () => this.limits.enabled);
     this.data.onAppended = (live, shardIndex) => this.fanout.appended(live, shardIndex);
-    this.authorization = new ResourceAuthorization(catalog, iterators);
+    this.authorization = new ResourceAuthorization(catalog, iterators, pageTokens, options.clock);
   }
 
   static async open(metadata: MetadataStore, records: RecordStore, options: Partial<EngineOptions> = {}): Promise<Engine> {

@@ -8,6 +8,7 @@ import { parsePolicy } from '../../../security/policy/index.js';
 import { invalidArgument, resourceNotFound } from '../errors.js';
 import type * as Shapes from '../shapes.generated.js';
 import type { LiveStream, StreamCatalog } from './catalog.js';
+import { canonicalResourceArn } from './authorization.js';
 import { checkConsumerTagCount, consumerByArn, isConsumerArn } from './consumers.js';
 import { addressOf, findStream, type RequestContext } from './context.js';
 import { LIMITS } from './options.js';
@@ -91,22 +92,24 @@ export class ResourceTagging {
     }
     const live = this.resource(ctx, input.ResourceARN);
     await this.catalog.update(live, (draft) => {
-      draft.policies[input.ResourceARN] = input.Policy;
+      // Kept under the ARN's one spelling, where the authorize step looks it up.
+      draft.policies[canonicalResourceArn(input.ResourceARN)] = input.Policy;
     });
   }
 
   getResourcePolicy(ctx: RequestContext, input: Shapes.GetResourcePolicyInput): Shapes.GetResourcePolicyOutput {
     const { state } = this.resource(ctx, input.ResourceARN);
-    return { Policy: state.policies[input.ResourceARN] ?? '{}' };
+    return { Policy: state.policies[canonicalResourceArn(input.ResourceARN)] ?? '{}' };
   }
 
   async deleteResourcePolicy(ctx: RequestContext, input: Shapes.DeleteResourcePolicyInput): Promise<void> {
     const live = this.resource(ctx, input.ResourceARN);
-    if (live.state.policies[input.ResourceARN] === undefined) {
+    const arn = canonicalResourceArn(input.ResourceARN);
+    if (live.state.policies[arn] === undefined) {
       throw resourceNotFound(`No resource policy found for resource ARN ${input.ResourceARN}.`);
     }
     await this.catalog.update(live, (draft) => {
-      delete draft.policies[input.ResourceARN];
+      delete draft.policies[arn];
     });
   }
 
