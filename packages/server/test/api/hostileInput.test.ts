@@ -166,11 +166,7 @@ describe('NextTokens', () => {
   async function streamWithShards(shards: number) {
     const name = uniqueName('token');
     const arn = await createActiveStream(kinesis, { StreamName: name, ShardCount: shards });
-    const { StreamDescriptionSummary } = node.engine.control.describeStreamSummary(
-      { account: ACCOUNT, region: 'us-east-1' },
-      { StreamName: name },
-    );
-    return { name, arn, id: StreamDescriptionSummary.StreamId! };
+    return { name, arn, id: node.engine.control.streamId({ account: ACCOUNT, region: 'us-east-1' }, { StreamName: name }) };
   }
 
   it('an edited token is refused: it cannot be made to live forever, change its filter or name another stream', async () => {

@@ -2,6 +2,7 @@
  * The control plane of Data Streams: creating, describing, listing and configuring streams.
  * Every method takes the request context and the operation's typed input and returns its output.
  */
+import { randomBytes } from 'node:crypto';
 import { invalidArgument, kmsError, limitExceeded, resourceInUse, resourceNotFound } from '../errors.js';
 import type * as Shapes from '../shapes.generated.js';
 import { KeyUnavailableError, type MetadataStore } from '../../../storage/types.js';
@@ -12,7 +13,7 @@ import { evenHashRanges } from './hashKeys.js';
 import { LIMITS, type EngineOptions } from './options.js';
 import type { ListingScope, PageTokens } from './pageTokens.js';
 import { endingSequenceNumberOf, isOpen, shardIdOf, shardIndexOf, startingSequenceNumberOf, type ShardState } from './shards.js';
-import { ALL_SHARD_LEVEL_METRICS, newStreamId, publicStreamId, streamArn, type StreamState } from './streamState.js';
+import { ALL_SHARD_LEVEL_METRICS, streamArn, type StreamState } from './streamState.js';
 import { ResourceTagging } from './tagging.js';
 
 interface AccountSettings {
@@ -58,7 +59,7 @@ export class ControlPlane {
       sequenceSeconds: Math.floor(now / 1000),
     }));
     const state: StreamState = {
-      id: newStreamId(now),
+      id: `${now.toString(36)}-${randomBytes(6).toString('hex')}`,
       ...address,
       status: 'CREATING',
       transitionEndsMs: now + this.options.createStreamMs,
@@ -131,13 +132,23 @@ export class ControlPlane {
     };
   }
 
+  /**
+   * A stream's id (unique per incarnation), which the API keeps to itself: DescribeStreamSummary
+   * shows no StreamId (the model calls the member "not implemented"), because AWS's SDKs send a
+   * request that carries a StreamId of AWS's form to `<id>.control-kinesis.<region>.amazonaws.com`
+   * whatever endpoint they were given (the endpoint rule set), and the Java KCL 3 sends back any
+   * StreamId it is shown. For tests and operators' tools.
+   */
+  streamId(ctx: RequestContext, input: Shapes.DescribeStreamSummaryInput): string {
+    return findStream(this.catalog, ctx, input).state.id;
+  }
+
   describeStreamSummary(ctx: RequestContext, input: Shapes.DescribeStreamSummaryInput): Shapes.DescribeStreamSummaryOutput {
     const { state } = findStream(this.catalog, ctx, input);
     return {
       StreamDescriptionSummary: {
         StreamName: state.name,
         StreamARN: streamArn(state),
-        StreamId: publicStreamId(state.id),
         StreamStatus: state.status,
         StreamModeDetails: { StreamMode: state.mode },
         RetentionPeriodHours: state.retentionHours,

@@ -2,7 +2,6 @@
  * The durable state of one stream, as kept in the MetadataStore, and the naming rules (keys,
  * ARNs) around it.
  */
-import { createHash, randomBytes } from 'node:crypto';
 import { partitionOf } from '../../../core/regions.js';
 import type { MetricsName } from '../shapes.generated.js';
 import type { ShardState } from './shards.js';
@@ -101,31 +100,3 @@ export const ALL_SHARD_LEVEL_METRICS = [
   'ReadProvisionedThroughputExceeded',
   'IteratorAgeMilliseconds',
 ] as const satisfies readonly MetricsName[];
-
-const BASE36 = '0123456789abcdefghijklmnopqrstuvwxyz';
-/** AWS's form of a stream id, the model's pattern for the StreamId parameter. */
-const AWS_STREAM_ID = /^[a-z0-9]{20}-[a-z0-9]{3}$/;
-
-function base36Chars(bytes: Uint8Array): string {
-  return Array.from(bytes, (byte) => BASE36[byte % 36]).join('');
-}
-
-/**
- * A new stream id in AWS's form, `[a-z0-9]{20}-[a-z0-9]{3}`: clients send it back as StreamId (the
- * Java KCL 3 does, with every call), and the model's pattern refuses any other form. The creation
- * time in base 36 leads, so ids of one installation rarely collide even before the random part.
- */
-export function newStreamId(nowMs: number): string {
-  const time = nowMs.toString(36).padStart(9, '0').slice(-9);
-  return `${time}${base36Chars(randomBytes(11))}-${base36Chars(randomBytes(3))}`;
-}
-
-/**
- * The StreamId a client is shown: the id itself, or for a stream created before ids took AWS's form
- * a stable one derived from it, so that a client sending it back passes validation.
- */
-export function publicStreamId(id: string): string {
-  if (AWS_STREAM_ID.test(id)) return id;
-  const digest = createHash('sha256').update(id).digest();
-  return `${base36Chars(digest.subarray(0, 20))}-${base36Chars(digest.subarray(20, 23))}`;
-}
