@@ -5,6 +5,7 @@
  * errorMessage). Kinesis' data events are those CloudTrail logs as data events.
  */
 import { randomUUID } from 'node:crypto';
+import { quotable } from '@freshet/aws';
 import type { Principal, RequestContext } from '../../core/context.js';
 import { formatArn } from '../../core/arn.js';
 
@@ -47,6 +48,20 @@ const IDENTIFYING_MEMBERS = new Set([
   'KeyId',
   'Limit',
 ]);
+
+/**
+ * Input members whose values are record data or bearer tokens: AWS's error messages quote them
+ * (a partition key too long, a hash key out of range, an expired NextToken), the log does not.
+ */
+const CONCEALED_MEMBERS = new Set(['PartitionKey', 'ExplicitHashKey', 'ShardIterator', 'NextToken', 'Policy']);
+/**
+ * A validation message's line, `Value '<v>' at '<path>' failed to satisfy constraint: `: its
+ * value is concealed when the path ends in a concealed member. The value is matched lazily, so a
+ * value that itself holds `' at '` is still taken whole.
+ */
+const VALIDATION_LINE = /Value '[\s\S]*?' at '([\w.]*)' failed to satisfy constraint: /g;
+/** Values this short are concealed only where quoted, not wherever the text occurs. */
+const MIN_BARE_CONCEALED = 16;
 
 /** An error message is cut here: AWS's messages quote refused values, up to 64 KiB of them. */
 const MAX_ERROR_MESSAGE = 1024;
@@ -114,7 +129,7 @@ export function auditEvent(call: AuditedCall, start: CallStart): AuditEvent {
     sourceIPAddress: ctx.sourceIp ?? start.sourceIp,
     userAgent: ctx.userAgent ?? start.userAgent,
     ...(call.error
-      ? { errorCode: call.error.code, errorMessage: truncated(call.error.message) }
+      ? { errorCode: call.error.code, errorMessage: truncated(concealed(call.error.message, call.input)) }
       : call.res.statusCode >= 400
         ? { errorCode: String(call.res.statusCode) }
         : {}),
@@ -191,6 +206,44 @@ function header(value: string | string[] | undefined): string | undefined {
 
 function text(value: unknown): string | undefined {
   return typeof value === 'string' && value !== '' ? value : undefined;
+}
+
+/**
+ * The message with the values of concealed members replaced by `***`: those a validation error
+ * quotes (the body was refused, so the input is not known; the member path says which they are),
+ * and those of the input a handler refused, quoted or bare.
+ */
+function concealed(message: string, input: object): string {
+  let out = message.replace(VALIDATION_LINE, (line, path: string) =>
+    CONCEALED_MEMBERS.has(upperFirst(path.slice(path.lastIndexOf('.') + 1)))
+      ? `Value '***' at '${path}' failed to satisfy constraint: `
+      : line,
+  );
+  for (const value of concealedValues(input)) {
+    out = out.replaceAll(`'${quotable(value)}'`, "'***'");
+    if (value.length >= MIN_BARE_CONCEALED) out = out.replaceAll(value, '***');
+  }
+  return out;
+}
+
+/** The string values of concealed members anywhere in the input (PutRecords' records included). */
+function concealedValues(input: unknown, found: string[] = []): string[] {
+  if (Array.isArray(input)) {
+    for (const item of input) concealedValues(item, found);
+  } else if (typeof input === 'object' && input !== null && !ArrayBuffer.isView(input)) {
+    for (const [name, value] of Object.entries(input)) {
+      if (typeof value === 'string') {
+        if (value !== '' && CONCEALED_MEMBERS.has(name)) found.push(value);
+      } else if (typeof value === 'object') {
+        concealedValues(value, found);
+      }
+    }
+  }
+  return found;
+}
+
+function upperFirst(name: string): string {
+  return name.charAt(0).toUpperCase() + name.slice(1);
 }
 
 function truncated(message: string): string {
