@@ -125,7 +125,9 @@ export function decodeKeyText(text: string): Buffer | undefined {
 /** Refuses a file inside the data directory: encryption at rest is worthless if the key sits beside the data. */
 export function refuseInside(file: string, dataDir: string, fail: (reason: string) => never): void {
   const relative = path.relative(realPath(dataDir), realPath(file));
-  if (relative === '' || (!relative.startsWith('..') && !path.isAbsolute(relative))) {
+  // Outside is `..` or `../...` (or another drive): a name inside that begins with two dots (`..keys`) is inside.
+  const outside = relative === '..' || relative.startsWith(`..${path.sep}`) || path.isAbsolute(relative);
+  if (!outside) {
     fail(`${file} is inside the data directory ${dataDir}; keep keys outside it, so that a copy of the data does not carry them`);
   }
 }
