@@ -24,7 +24,9 @@ import { ACCOUNT, assertIncreasing, createActiveStream, listAllShards, readShard
 import { uniqueName } from '../helpers/clients.js';
 import { nodePerSuite, startNode, type TestNode } from '../helpers/fixture.js';
 import { ManualClock } from '../../src/core/clock.js';
+import { writeReservedPosition } from '../../src/storage/local/reservedPosition.js';
 import { activeConsumer } from '../fanout/helpers.js';
+import { streamDir } from '../storage/helpers.js';
 
 /** 2026-01-02T03:04:05.600Z: the manual clock's start, so every time field is known. */
 const START_MS = Date.UTC(2026, 0, 2, 3, 4, 5, 600);
@@ -334,5 +336,32 @@ describe('conformance: sequence numbers in AWS layout', () => {
       after.map((record) => text(record.Data)),
       ['r2'],
     );
+  });
+
+  it("refuses writes before a stream's log outgrows the 63-bit index, and still reads what it holds", async () => {
+    let own = await startNode({ clock: new ManualClock(START_MS) });
+    try {
+      const stream = uniqueName('exhausted');
+      await createActiveStream(own.kinesis, { StreamName: stream, ShardCount: 1 });
+      const kept = (await put(own.kinesis, stream, 'k', 'kept')).SequenceNumber!;
+      await own.close();
+      // As if the log had grown to 8 TiB less 512 MiB: recovery goes on past the reserved position.
+      await writeReservedPosition(streamDir(own.dataDir), 2 ** 43 - 2 ** 29);
+      own = await own.restart();
+      await rejects(put(own.kinesis, stream, 'k', 'refused'), {
+        name: 'InternalFailureException',
+        message:
+          `Stream ${stream} under account ${ACCOUNT} has used up its sequence numbers (its log reached 8 TiB): ` +
+          'no record of this request was stored. Copy what you need to a new stream.',
+        status: 500,
+      });
+      const back = await readShard(own.kinesis, stream, SHARD0);
+      assert.deepEqual(
+        back.map((record) => record.SequenceNumber),
+        [kept],
+      );
+    } finally {
+      await own.dispose();
+    }
   });
 });

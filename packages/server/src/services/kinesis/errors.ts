@@ -87,3 +87,14 @@ export const storeFull = (code: string, cause: unknown) =>
     ERROR_STATUS.InternalFailureException,
     { cause },
   );
+
+/**
+ * A stream whose log has used up the sequence numbers' 63-bit index (8 TiB of log positions in the
+ * local engine): AWS has no such limit, so it is a 500, saying why and that nothing was stored.
+ */
+export const sequenceNumbersExhausted = (stream: { name: string; account: string }) =>
+  new KinesisError(
+    'InternalFailureException',
+    `Stream ${stream.name} under account ${stream.account} has used up its sequence numbers (its log reached 8 TiB): ` +
+      'no record of this request was stored. Copy what you need to a new stream.',
+  );

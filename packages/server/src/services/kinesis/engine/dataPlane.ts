@@ -4,7 +4,16 @@
  * PutRecords touching 200 shards is one appendMany), and group commit below (appends issued in
  * one event-loop turn share one write and one sync).
  */
-import { expiredIterator, invalidArgument, KinesisError, kmsError, resourceNotFound, storeFull, storeFullCode } from '../errors.js';
+import {
+  expiredIterator,
+  invalidArgument,
+  KinesisError,
+  kmsError,
+  resourceNotFound,
+  sequenceNumbersExhausted,
+  storeFull,
+  storeFullCode,
+} from '../errors.js';
 import type * as Shapes from '../shapes.generated.js';
 import {
   KeyUnavailableError,
@@ -21,12 +30,18 @@ import { addressOf, findStream, type RequestContext, type StreamReference } from
 import type { ControlPlane } from './controlPlane.js';
 import { hashKeyToBuffer, MAX_HASH_KEY, partitionKeyHash } from './hashKeys.js';
 import { LIMITS, type EngineOptions } from './options.js';
-import { encodeSequenceNumber, encodeSequenceNumbers, encodeSequenceRun, parseSequenceNumber } from './sequenceNumbers.js';
+import { encodeSequenceNumber, encodeSequenceNumbers, encodeSequenceRun, MAX_CURSOR, parseSequenceNumber } from './sequenceNumbers.js';
 import { awsUtcString, ITERATOR_TTL_MS, type ShardIteratorCodec } from './shardIterators.js';
 import { sequenceSecondsOf, shardIdOf, shardIndexOf, type ShardState } from './shards.js';
 import { streamArn, type StreamState } from './streamState.js';
 import type { ThroughputLimits } from './throughput.js';
 import type { Autoscaler } from './autoscaler.js';
+
+/**
+ * Writes stop this far below the largest sequence index: 2^30 positions (1 GiB of log) of room
+ * for the appends already in flight when the tip passes it.
+ */
+const LAST_WRITABLE_CURSOR = MAX_CURSOR - (1n << 50n);
 
 /** How often a full store is logged while writes keep failing on it. */
 const STORE_FULL_LOG_INTERVAL_MS = 10_000;
@@ -278,6 +293,9 @@ export class DataPlane {
   private writableStream(ctx: RequestContext, ref: StreamReference): LiveStream {
     const live = findStream(this.catalog, ctx, ref);
     if (live.state.status === 'CREATING') throw streamNotFound(live.state);
+    // Refused before anything is stored: a record past the sequence index's 63 bits could be
+    // stored but given no number. (The local engine's tip is the stream's, so shard 0 tells.)
+    if (live.log.tipCursor(0) > LAST_WRITABLE_CURSOR) throw sequenceNumbersExhausted(live.state);
     return live;
   }
 
