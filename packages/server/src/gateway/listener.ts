@@ -273,20 +273,26 @@ export function createDualProtocolServer(handler: Handler, options: ListenerOpti
     handOver(connection, mayBeHttp2 ? 'http2' : 'http1');
   }
 
-  /** A TLS connection whose handshake is done: ALPN tells its protocol. */
+  /**
+   * A TLS connection whose handshake is done: ALPN tells its protocol. A client that offered no
+   * ALPN is read by its first bytes, as over plain HTTP: RFC 9113 3.2 wants ALPN for HTTP/2 over
+   * TLS, but the AWS SDK for Java v2 (Netty, its default ProtocolNegotiation.ASSUME_PROTOCOL) sends
+   * the HTTP/2 preface straight after the handshake, and AWS's endpoints take it.
+   */
   function secured(connection: Connection, socket: TLSSocket): void {
     // What tls.Server does on 'secure' for the sockets it makes: until it is false, an HTTP/2
     // session waits for a 'secureConnect' that a server-side socket never emits.
     (socket as TLSSocket & { secureConnecting: boolean }).secureConnecting = false;
-    handOver(connection, socket.alpnProtocol === 'h2' ? 'http2' : 'http1');
+    if (socket.alpnProtocol) handOver(connection, socket.alpnProtocol === 'h2' ? 'http2' : 'http1');
+    else route(connection, EMPTY);
   }
 
-  /**
-   * Gives the connection to the server of its protocol. Over TLS, ALPN decided it: a client that
-   * offered no ALPN speaks HTTP/1.1 (HTTP/2 over TLS requires ALPN, RFC 9113 3.2).
-   */
+  /** Gives the connection to the server of its protocol (ALPN's, or its first bytes'). */
   function handOver(connection: Connection, protocol: 'http1' | 'http2'): void {
     const { socket } = connection;
+    // Node's HTTP/2 server refuses a TLS socket that negotiated no ALPN (it would be HTTP/1.1):
+    // this one sent the HTTP/2 preface, which is as good as having negotiated h2.
+    if (protocol === 'http2' && socket instanceof TLSSocket && !socket.alpnProtocol) socket.alpnProtocol = 'h2';
     socket.off('error', ignoreUnroutedError);
     connection.protocol = protocol;
     if (protocol === 'http1') return void http1.emit('connection', socket);

@@ -11,6 +11,7 @@ import { strict as assert } from 'node:assert';
 import { execFile } from 'node:child_process';
 import { X509Certificate } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { connect as http2Connect } from 'node:http2';
 import { Agent } from 'node:https';
 import { connect as connectTcp } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -33,6 +34,7 @@ import { createActiveStream, text } from '../helpers/api.js';
 import { awsEnv, TEST_CREDENTIALS, uniqueName } from '../helpers/clients.js';
 import { startNode, type TestNode } from '../helpers/fixture.js';
 import { startServer } from '../helpers/server.js';
+import { signedHeaders } from '../helpers/signing.js';
 
 const run = promisify(execFile);
 const SHORT_MS = 300;
@@ -115,6 +117,36 @@ describe('TLS with a generated certificate (--tls auto)', () => {
       const socket = await tlsConnect(node.port, ca, [...offered]);
       assert.equal(socket.alpnProtocol, expected, `offered ${offered.join(',')}`);
       socket.destroy();
+    }
+  });
+
+  it('serves HTTP/2 to a client that offers no ALPN and sends the preface (the Java SDK v2 on Netty does)', async () => {
+    const socket = await tlsConnect(node.port, ca, []);
+    assert.equal(socket.alpnProtocol, false);
+    const session = http2Connect(node.url, { createConnection: () => socket });
+    try {
+      const body = '{}';
+      const headers = await signedHeaders(node.url, {
+        headers: { 'content-type': 'application/x-amz-json-1.1', 'x-amz-target': 'Kinesis_20131202.ListStreams' },
+        body,
+      });
+      const request = session.request({ ':method': 'POST', ':path': '/', ...headers });
+      request.end(body);
+      const [status, answer] = await within(
+        new Promise<[number, string]>((resolve, reject) => {
+          let status = 0;
+          let text = '';
+          request.on('response', (h) => (status = Number(h[':status'])));
+          request.on('data', (chunk: Buffer) => (text += chunk.toString()));
+          request.on('end', () => resolve([status, text]));
+          request.on('error', reject);
+        }),
+        'an answer over HTTP/2 without ALPN',
+      );
+      assert.equal(status, 200, answer);
+      assert.ok(Array.isArray((JSON.parse(answer) as { StreamNames: unknown }).StreamNames), answer);
+    } finally {
+      session.destroy();
     }
   });
 
