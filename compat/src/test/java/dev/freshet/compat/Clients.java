@@ -1,6 +1,16 @@
 package dev.freshet.compat;
 
+import java.io.IOException;
+import java.io.InputStream;
 import java.net.URI;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.GeneralSecurityException;
+import java.security.KeyStore;
+import java.security.cert.Certificate;
+import java.security.cert.CertificateFactory;
+import javax.net.ssl.TrustManager;
+import javax.net.ssl.TrustManagerFactory;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -67,6 +77,45 @@ final class Clients {
           for (ExecutionInterceptor interceptor : interceptors) o.addExecutionInterceptor(interceptor);
         })
         .build();
+  }
+
+  /** The synchronous client of an HTTPS Freshet (--tls auto), trusting the certificate in {@code caFile}. */
+  static KinesisClient kinesis(URI endpoint, Path caFile) {
+    return KinesisClient.builder()
+        .endpointOverride(endpoint)
+        .region(REGION)
+        .credentialsProvider(CREDENTIALS)
+        .httpClientBuilder(ApacheHttpClient.builder().tlsTrustManagersProvider(() -> trustManagers(caFile)))
+        .build();
+  }
+
+  /** The async client of an HTTPS Freshet (--tls auto), trusting the certificate in {@code caFile}. */
+  static KinesisAsyncClient kinesisAsync(URI endpoint, Path caFile) {
+    return KinesisAsyncClient.builder()
+        .endpointOverride(endpoint)
+        .region(REGION)
+        .credentialsProvider(CREDENTIALS)
+        .httpClientBuilder(NettyNioAsyncHttpClient.builder()
+            .protocol(Protocol.HTTP2)
+            .maxConcurrency(1000)
+            .tlsTrustManagersProvider(() -> trustManagers(caFile)))
+        .build();
+  }
+
+  static TrustManager[] trustManagers(Path caFile) {
+    try (InputStream in = Files.newInputStream(caFile)) {
+      KeyStore store = KeyStore.getInstance(KeyStore.getDefaultType());
+      store.load(null, null);
+      int i = 0;
+      for (Certificate certificate : CertificateFactory.getInstance("X.509").generateCertificates(in)) {
+        store.setCertificateEntry("freshet-" + i++, certificate);
+      }
+      TrustManagerFactory factory = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
+      factory.init(store);
+      return factory.getTrustManagers();
+    } catch (IOException | GeneralSecurityException e) {
+      throw new IllegalStateException("cannot read the CA bundle " + caFile, e);
+    }
   }
 
   static DynamoDbAsyncClient dynamoDb(URI endpoint) {

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
 import java.math.BigInteger;
+import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -86,7 +87,7 @@ class KclTest {
     awaitActive(stream);
     Producer producer = new Producer(stream);
     Path dir = Files.createDirectories(Path.of("target", "kcl").toAbsolutePath());
-    createLeaseTable("compat-" + mode);
+    createLeaseTable(dynalite, "compat-" + mode);
     List<Worker> workers = new ArrayList<>();
     try {
       // B starts once A holds a lease: the first worker sets up the KCL's coordinator state alone
@@ -132,7 +133,7 @@ class KclTest {
    * describes a table without it); an index created with the table it does keep, and the KCL, finding
    * the index there, goes on as against DynamoDB.
    */
-  private void createLeaseTable(String application) throws Exception {
+  static void createLeaseTable(ServerProcess dynalite, String application) throws Exception {
     try (DynamoDbAsyncClient dynamo = Clients.dynamoDb(dynalite.endpoint())) {
       dynamo.createTable(r -> r.tableName(application).billingMode(BillingMode.PAY_PER_REQUEST)
           .keySchema(KeySchemaElement.builder().attributeName("leaseKey").keyType(KeyType.HASH).build())
@@ -198,14 +199,21 @@ class KclTest {
     }
 
     static Worker start(KclTest test, Path dir, String mode, String stream, String name) throws IOException {
+      return start(test.freshet.endpoint(), test.dynalite.endpoint(), null, dir, mode, stream, name);
+    }
+
+    /** A worker of application compat-{mode}; {@code caFile} (or null) is the CA bundle of an HTTPS Freshet. */
+    static Worker start(URI kinesis, URI dynamo, Path caFile, Path dir, String mode, String stream, String name)
+        throws IOException {
       Path journal = dir.resolve(mode + "-" + name + ".journal");
       Files.deleteIfExists(journal);
       Files.createFile(journal);
       String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
       String classpath = System.getProperty("surefire.test.class.path", System.getProperty("java.class.path"));
-      List<String> command = List.of(java, "-Xmx384m", "-cp", classpath, KclWorker.class.getName(),
-          test.freshet.endpoint().toString(), test.dynalite.endpoint().toString(), stream, "compat-" + mode,
-          KclWorker.newWorkerId(name), journal.toString(), mode);
+      List<String> command = new ArrayList<>(List.of(java, "-Xmx384m", "-cp", classpath, KclWorker.class.getName(),
+          kinesis.toString(), dynamo.toString(), stream, "compat-" + mode, KclWorker.newWorkerId(name),
+          journal.toString(), mode));
+      if (caFile != null) command.add(caFile.toString());
       Process process = new ProcessBuilder(command).redirectErrorStream(true)
           .redirectOutput(ServerProcess.logFile("kcl-" + mode + "-" + name).toFile()).start();
       return new Worker(name, journal, process);

@@ -4,6 +4,7 @@ import java.io.FileWriter;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.net.URI;
+import java.nio.file.Path;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.UUID;
@@ -41,7 +42,7 @@ import software.amazon.kinesis.retrieval.polling.PollingConfig;
  * millis CKPT shardId seq                   millis END shardId      millis LOST shardId
  * </pre>
  *
- * Arguments: kinesisEndpoint dynamoEndpoint stream application workerId journal polling|fanout
+ * Arguments: kinesisEndpoint dynamoEndpoint stream application workerId journal polling|fanout [caFile]
  */
 public final class KclWorker {
   private KclWorker() {}
@@ -55,8 +56,11 @@ public final class KclWorker {
     Journal journal = new Journal(args[5]);
     boolean polling = args[6].equals("polling");
 
-    KinesisAsyncClient kinesis = KinesisClientUtil.createKinesisAsyncClient(KinesisAsyncClient.builder()
-        .endpointOverride(kinesisEndpoint).region(Clients.REGION).credentialsProvider(Clients.CREDENTIALS));
+    Path caFile = args.length > 7 ? Path.of(args[7]) : null;
+    KinesisAsyncClient kinesis = caFile == null
+        ? KinesisClientUtil.createKinesisAsyncClient(KinesisAsyncClient.builder()
+            .endpointOverride(kinesisEndpoint).region(Clients.REGION).credentialsProvider(Clients.CREDENTIALS))
+        : Clients.kinesisAsync(kinesisEndpoint, caFile);
     DynamoDbAsyncClient dynamo = Clients.dynamoDb(dynamoEndpoint);
     // Never called (metrics are off); the KCL only needs one to be built.
     CloudWatchAsyncClient cloudWatch = CloudWatchAsyncClient.builder().endpointOverride(kinesisEndpoint)

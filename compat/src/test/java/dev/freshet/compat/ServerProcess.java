@@ -126,8 +126,9 @@ final class ServerProcess implements AutoCloseable {
     return endpoint;
   }
 
-  Path tempDir() {
-    return tempDir;
+  /** Freshet's data directory (its --tls auto certificate is tls/cert.pem in it). */
+  Path dataDir() {
+    return tempDir.resolve("data");
   }
 
   @Override
