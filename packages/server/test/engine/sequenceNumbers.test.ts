@@ -91,6 +91,27 @@ test("AWS's published number decodes to sensible fields", () => {
   });
 });
 
+test("a closed shard's range as AWS printed it: index 0 at creation, the largest index at closing", () => {
+  // A DescribeStream of a split stream recorded against AWS (2015), shardId-000000000000.
+  const start = parseSequenceNumber('49548859072970256769156879668947671610661756289899560962');
+  const end = parseSequenceNumber('49548859072981407141756144980517230543978492779512725506');
+  const created = Date.UTC(2015, 2, 16, 17, 26, 24) / 1000;
+  assert.deepEqual(start, { layout: 2, shardIndex: 0, shardSeconds: created, cursor: 0n, arrivalSeconds: created });
+  assert.deepEqual(end, {
+    layout: 2,
+    shardIndex: 0,
+    shardSeconds: created,
+    cursor: MAX_CURSOR,
+    arrivalSeconds: Date.UTC(2015, 2, 16, 17, 32, 56) / 1000,
+  });
+  // Freshet prints the same numbers for the same fields.
+  assert.equal(encodeSequenceNumber(0, created, 0n, created * 1000), '49548859072970256769156879668947671610661756289899560962');
+  assert.equal(
+    encodeSequenceNumber(0, created, MAX_CURSOR, Date.UTC(2015, 2, 16, 17, 32, 56, 999)),
+    '49548859072981407141756144980517230543978492779512725506',
+  );
+});
+
 test("AWS's older layouts and Freshet's previous one are told apart", () => {
   // Small numbers read as version 0 (AWS answers '5' as encoding shard 5).
   assert.deepEqual(parseSequenceNumber('5'), { layout: 0, shardSeconds: 0, shardIndex: 5, printed: ((1n << 124n) + 5n).toString() });
