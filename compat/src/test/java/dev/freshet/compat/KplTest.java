@@ -30,7 +30,8 @@ import software.amazon.kinesis.producer.UserRecordResult;
  * back, de-aggregated, with the sequence number the KPL was given and a sub-sequence number each.
  */
 class KplTest {
-  private static final int USER_RECORDS = 5_000;
+  /** 5,000 by default; -Dkpl.userRecords=50000 for the figures in docs/BENCHMARKS.md. */
+  private static final int USER_RECORDS = Integer.getInteger("kpl.userRecords", 5_000);
 
   @Test
   @Timeout(value = 300, unit = TimeUnit.SECONDS)
@@ -86,7 +87,7 @@ class KplTest {
     }
   }
 
-  /** Writes the user records u0..u4999 through the KPL; returns each one's result by id. */
+  /** Writes the user records u0, u1, ... through the KPL; returns each one's result by id. */
   private static Map<String, UserRecordResult> produce(ServerProcess freshet, Path ca, String stream) throws Exception {
     KinesisProducerConfiguration config = new KinesisProducerConfiguration()
         .setRegion(Clients.REGION.id())
