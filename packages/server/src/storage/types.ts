@@ -153,8 +153,18 @@ export interface StreamLog {
    * KeyUnavailableError, skipping nothing, when a record's master key cannot be used.
    */
   read(shard: number, from: bigint, limits: ReadLimits): Promise<ReadResult>;
-  /** The cursor a record appended from now on will be at or after (iterator type LATEST). */
-  tipCursor(shard: number): bigint;
+  /**
+   * The cursor a record appended from now on will be at or after (iterator type LATEST), every
+   * durable record being below it. Async: in a cluster, records appended through other nodes
+   * count, so the answer may need a round trip.
+   */
+  tipCursor(shard: number): Promise<bigint>;
+  /**
+   * A bound, known without waiting, above every cursor this log has issued on this node: the data
+   * plane refuses writes before cursors outgrow the sequence number layout. (The local engine: its
+   * tip; the JetStream engine: the highest stream sequence it has seen, which is far from the limit.)
+   */
+  issuedCursorBound(): bigint;
   /** The cursor of the first record that arrived at or after timeMs (or the tip). */
   cursorAtTime(shard: number, timeMs: number): Promise<bigint>;
   /** Arrival time of the newest durable record of the shard, if any. */

@@ -39,6 +39,7 @@ function observed(log: StreamLog, probe: Probe, live: () => LiveStream): StreamL
     },
     read: (shard, from, limits) => log.read(shard, from, limits),
     tipCursor: (shard) => log.tipCursor(shard),
+    issuedCursorBound: () => log.issuedCursorBound(),
     cursorAtTime: (shard, timeMs) => log.cursorAtTime(shard, timeMs),
     lastArrivalMs: (shard) => log.lastArrivalMs(shard),
     trim: (notBeforeMs) => log.trim(notBeforeMs),

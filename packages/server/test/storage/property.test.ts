@@ -47,7 +47,7 @@ async function checkAll(log: StreamLog, expected: Map<number, Expected[]>, readS
       got.map((r) => ({ cursor: r.cursor, partitionKey: r.partitionKey, data: r.data.toString('latin1') })),
       want,
     );
-    for (const r of got) assert.ok(r.cursor < log.tipCursor(shard));
+    for (const r of got) assert.ok(r.cursor < (await log.tipCursor(shard)));
   }
 }
 

@@ -814,8 +814,12 @@ export class LocalStreamLog implements StreamLog {
     }
   }
 
-  tipCursor(shard: number): bigint {
+  async tipCursor(shard: number): Promise<bigint> {
     checkShard(shard);
+    return this.issuedCursorBound();
+  }
+
+  issuedCursorBound(): bigint {
     return BigInt(this.committedEnd) << CURSOR_INDEX_BITS;
   }
 

@@ -294,8 +294,8 @@ export class DataPlane {
     const live = findStream(this.catalog, ctx, ref);
     if (live.state.status === 'CREATING') throw streamNotFound(live.state);
     // Refused before anything is stored: a record past the sequence index's 63 bits could be
-    // stored but given no number. (The local engine's tip is the stream's, so shard 0 tells.)
-    if (live.log.tipCursor(0) > LAST_WRITABLE_CURSOR) throw sequenceNumbersExhausted(live.state);
+    // stored but given no number.
+    if (live.log.issuedCursorBound() > LAST_WRITABLE_CURSOR) throw sequenceNumbersExhausted(live.state);
     return live;
   }
 
