@@ -381,6 +381,33 @@ abstract class DataStreamsContract {
   }
 
   @Test
+  void throttlingArrivesAsProvisionedThroughputExceededException() throws Exception {
+    // AWS's per-shard limits are on only with --limits aws: 1 MiB/s of writes a shard, so 1 MiB
+    // records sent back to back are throttled once the shard's second runs out (the SDK's own
+    // retries are off in these clients, so the first refusal reaches the test).
+    try (ServerProcess limited = ServerProcess.freshet(getClass().getSimpleName() + "-limits", "--limits", "aws");
+        KinesisClient client = Clients.kinesis(limited.endpoint(), contentTypes);
+        KinesisWaiter limitedWaiter = KinesisWaiter.builder().client(client).overrideConfiguration(o -> o
+            .maxAttempts(600).backoffStrategyV2(BackoffStrategy.fixedDelayWithoutJitter(Duration.ofMillis(100))))
+            .build()) {
+      client.createStream(r -> r.streamName("throttled").shardCount(1));
+      limitedWaiter.waitUntilStreamExists(r -> r.streamName("throttled"));
+      SdkBytes oneMib = SdkBytes.fromByteArray(new byte[MIB - 16]);
+      ProvisionedThroughputExceededException throttled = null;
+      for (int i = 0; i < 50 && throttled == null; i++) {
+        try {
+          client.putRecord(r -> r.streamName("throttled").partitionKey("k").data(oneMib));
+        } catch (ProvisionedThroughputExceededException e) {
+          throttled = e;
+        }
+      }
+      assertNotNull(throttled, "50 records of 1 MiB in a row were never throttled");
+      assertEquals(400, throttled.statusCode());
+      assertTrue(throttled.isThrottlingException(), "the SDK takes it for throttling (and would retry it)");
+    }
+  }
+
+  @Test
   void subscribeToShardOverHttp2DeliversEveryRecord() throws Exception {
     String stream = newStream(1);
     String arn = arnOf(stream);
