@@ -210,6 +210,19 @@ describe('conformance: sequence numbers in AWS layout', () => {
     assertIncreasing([...parentNumbers, ...childNumbers, mergedNumber], 'a partition key through a split and a merge');
   });
 
+  it("a child's first record, at the log's first place, is not below the child's StartingSequenceNumber", async () => {
+    // The child's creation time is a second ahead of the standing clock, and the record's index
+    // is 0 like the StartingSequenceNumber's: only the arrival field could put it below.
+    const stream = uniqueName('firstplace');
+    await createActiveStream(kinesis, { StreamName: stream, ShardCount: 1 });
+    await kinesis.send(new SplitShardCommand({ StreamName: stream, ShardToSplit: SHARD0, NewStartingHashKey: (1n << 127n).toString() }));
+    await node.waitForStream(stream, 'ACTIVE');
+    const first = await put(kinesis, stream, 'k', 'first', { ExplicitHashKey: '0' });
+    const child = (await listAllShards(kinesis, stream)).find((shard) => shard.ShardId === first.ShardId)!;
+    assert.equal(fieldsOf(first.SequenceNumber!).index, 0n, 'the first record of the log');
+    assert.ok(BigInt(first.SequenceNumber!) >= BigInt(child.SequenceNumberRange!.StartingSequenceNumber!));
+  });
+
   it("refuses another shard's, another stream's and malformed numbers with AWS's texts", async () => {
     const stream = uniqueName('badseq');
     await createActiveStream(kinesis, { StreamName: stream, ShardCount: 2 });

@@ -55,7 +55,7 @@ test("the layout is AWS's version 2, field by field, printed as 56 decimal digit
       assert.equal(parseInt(hex[10]!, 16), shard % 16);
       assert.equal(BigInt('0x' + hex.slice(11, 27)), at);
       assert.equal(hex.slice(27, 29), '00');
-      assert.equal(parseInt(hex.slice(29, 38), 16), Math.floor(arrival / 1000));
+      assert.equal(parseInt(hex.slice(29, 38), 16), Math.max(Math.floor(arrival / 1000), created));
       assert.equal(parseInt(hex.slice(38, 46), 16), shard);
       assert.equal(hex[46], '2');
       assert.deepEqual(parseSequenceNumber(sequence), {
@@ -63,8 +63,17 @@ test("the layout is AWS's version 2, field by field, printed as 56 decimal digit
         shardIndex: shard,
         shardSeconds: created,
         cursor: at,
-        arrivalSeconds: Math.floor(arrival / 1000),
+        arrivalSeconds: Math.max(Math.floor(arrival / 1000), created),
       });
+    }),
+  );
+});
+
+test("no record's number is below its shard's StartingSequenceNumber, whatever its arrival time", () => {
+  fc.assert(
+    fc.property(shardIndex, seconds, cursor, arrivalMs, (shard, created, at, arrival) => {
+      const start = encodeSequenceNumber(shard, created, 0n, created * 1000);
+      assert.ok(BigInt(encodeSequenceNumber(shard, created, at, arrival)) >= BigInt(start));
     }),
   );
 });

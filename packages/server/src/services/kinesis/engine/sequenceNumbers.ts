@@ -26,7 +26,10 @@ const INDEX_SHIFT = 80n;
 
 /**
  * Encodes one record's sequence number. `shardSeconds` is the shard's creation time as its numbers
- * carry it (`sequenceSecondsOf`), `arrivalMs` the record's arrival.
+ * carry it (`sequenceSecondsOf`), `arrivalMs` the record's arrival. The arrival field is never
+ * below the creation time: the StartingSequenceNumber (index 0, stamped with the creation time)
+ * must not be above the number of a record at cursor 0, and a child's creation time can be a
+ * second or two ahead of the clock (`childSequenceSeconds`), or the clock may step back.
  */
 export function encodeSequenceNumber(shardIndex: number, shardSeconds: number, cursor: bigint, arrivalMs: number): string {
   return layoutValue(shardIndex, shardSeconds, cursor, arrivalMs).toString();
@@ -39,7 +42,7 @@ function layoutValue(shardIndex: number, shardSeconds: number, cursor: bigint, a
     (BigInt(seconds36(shardSeconds)) << 148n) |
     (BigInt(shardIndex & 15) << 144n) |
     (cursor << INDEX_SHIFT) |
-    (BigInt(seconds36(Math.floor(arrivalMs / 1000))) << 36n) |
+    (BigInt(seconds36(Math.max(Math.floor(arrivalMs / 1000), shardSeconds))) << 36n) |
     (BigInt(shardIndex >>> 0) << 4n) |
     2n
   );
