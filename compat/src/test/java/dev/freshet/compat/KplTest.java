@@ -54,6 +54,7 @@ class KplTest {
       // How many go in one record depends on timing (RecordMaxBufferedTime); that some do is the point.
       assertTrue(sequenceNumbers.size() < USER_RECORDS, "the KPL aggregated " + USER_RECORDS
           + " user records into " + sequenceNumbers.size() + " Kinesis records");
+      System.out.printf("KPL aggregated %d user records into %d Kinesis records%n", USER_RECORDS, sequenceNumbers.size());
 
       KclTest.createLeaseTable(dynalite, "compat-polling");
       Path dir = Files.createDirectories(Path.of("target", "kpl").toAbsolutePath());
