@@ -9,6 +9,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.math.BigInteger;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -404,6 +406,33 @@ abstract class DataStreamsContract {
       assertNotNull(throttled, "50 records of 1 MiB in a row were never throttled");
       assertEquals(400, throttled.statusCode());
       assertTrue(throttled.isThrottlingException(), "the SDK takes it for throttling (and would retry it)");
+    }
+  }
+
+  @Test
+  void anIteratorOlderThanFiveMinutesArrivesAsExpiredIteratorException() throws Exception {
+    // The iterator is issued by a Freshet whose clock reads ten minutes early, and read by one on
+    // the true clock over the same data directory (iterators are sealed with the installation's key).
+    Path dataDir = Files.createTempDirectory(Files.createDirectories(Path.of("target").toAbsolutePath()), "expired-");
+    String preload = ServerProcess.root().resolve("compat/src/test/resources/clock-ten-minutes-behind.cjs").toString();
+    String iterator;
+    try (ServerProcess behind = ServerProcess.freshet(getClass().getSimpleName() + "-behind", dataDir,
+        Map.of("NODE_OPTIONS", "--require " + preload));
+        KinesisClient client = Clients.kinesis(behind.endpoint(), contentTypes)) {
+      client.createStream(r -> r.streamName("expiring").shardCount(1));
+      for (int i = 0; i < 300 && client.describeStreamSummary(r -> r.streamName("expiring"))
+          .streamDescriptionSummary().streamStatus() != StreamStatus.ACTIVE; i++) {
+        Thread.sleep(100);
+      }
+      iterator = client.getShardIterator(r -> r.streamName("expiring").shardId("shardId-000000000000")
+          .shardIteratorType(ShardIteratorType.TRIM_HORIZON)).shardIterator();
+    }
+    try (ServerProcess now = ServerProcess.freshet(getClass().getSimpleName() + "-now", dataDir, Map.of());
+        KinesisClient client = Clients.kinesis(now.endpoint(), contentTypes)) {
+      ExpiredIteratorException expired = assertThrows(ExpiredIteratorException.class,
+          () -> client.getRecords(r -> r.shardIterator(iterator)));
+      assertTrue(expired.getMessage().startsWith("Iterator expired."), expired.getMessage());
+      assertEquals(400, expired.statusCode());
     }
   }
 

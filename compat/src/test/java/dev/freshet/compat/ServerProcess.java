@@ -12,6 +12,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -28,12 +29,15 @@ final class ServerProcess implements AutoCloseable {
 
   private final Process process;
   private final URI endpoint;
+  /** Removed on close; null when the caller keeps the data directory. */
   private final Path tempDir;
+  private final Path dataDir;
 
-  private ServerProcess(Process process, URI endpoint, Path tempDir) {
+  private ServerProcess(Process process, URI endpoint, Path tempDir, Path dataDir) {
     this.process = process;
     this.endpoint = endpoint;
     this.tempDir = tempDir;
+    this.dataDir = dataDir;
   }
 
   /** The root of the checkout (the pom passes it; the working directory is compat/ otherwise). */
@@ -46,17 +50,31 @@ final class ServerProcess implements AutoCloseable {
    * Extra arguments follow (and so override) the defaults.
    */
   static ServerProcess freshet(String name, String... extraArgs) throws IOException {
+    Path dir = Files.createTempDirectory("freshet-compat-");
+    return freshet(name, dir, dir.resolve("data"), Map.of(), extraArgs);
+  }
+
+  /**
+   * Freshet over a data directory the caller keeps (to start another over it later), with these
+   * environment variables added.
+   */
+  static ServerProcess freshet(String name, Path dataDir, Map<String, String> env, String... extraArgs)
+      throws IOException {
+    return freshet(name, null, dataDir, env, extraArgs);
+  }
+
+  private static ServerProcess freshet(String name, Path ownDir, Path dataDir, Map<String, String> env,
+      String... extraArgs) throws IOException {
     Path bin = root().resolve("packages/server/bin/freshet.js");
     Path dist = root().resolve("packages/server/dist");
     if (!Files.isDirectory(dist)) {
       throw new IllegalStateException("Freshet is not built: run `npm run build` in " + root() + " first");
     }
-    Path dir = Files.createTempDirectory("freshet-compat-");
     List<String> command = new ArrayList<>(List.of("node", bin.toString(), "serve", "--port", "0", "--data-dir",
-        dir.resolve("data").toString(), "--fsync", "never", "--create-stream-ms", "0", "--delete-stream-ms", "0",
+        dataDir.toString(), "--fsync", "never", "--create-stream-ms", "0", "--delete-stream-ms", "0",
         "--update-stream-ms", "0", "--register-consumer-ms", "0", "--deregister-consumer-ms", "0"));
     command.addAll(List.of(extraArgs));
-    return start(name, command, dir, line -> line.startsWith("Freshet listening on ")
+    return start(name, command, env, ownDir, dataDir, line -> line.startsWith("Freshet listening on ")
         ? URI.create(line.substring("Freshet listening on ".length()).split(" ")[0])
         : null);
   }
@@ -71,7 +89,7 @@ final class ServerProcess implements AutoCloseable {
     Path dir = Files.createTempDirectory("dynalite-compat-");
     List<String> command = List.of("node", cli.toString(), "--host", "127.0.0.1", "--port", Integer.toString(port),
         "--createTableMs", "0", "--deleteTableMs", "0", "--updateTableMs", "0");
-    return start(name, command, dir,
+    return start(name, command, Map.of(), dir, dir,
         line -> line.startsWith("Dynalite listening at") ? URI.create("http://127.0.0.1:" + port) : null);
   }
 
@@ -82,16 +100,18 @@ final class ServerProcess implements AutoCloseable {
     }
   }
 
-  private static ServerProcess start(String name, List<String> command, Path dir, Function<String, URI> readEndpoint)
-      throws IOException {
+  private static ServerProcess start(String name, List<String> command, Map<String, String> env, Path ownDir,
+      Path dataDir, Function<String, URI> readEndpoint) throws IOException {
     Path log = logFile(name);
-    Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
+    ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true);
+    builder.environment().putAll(env);
+    Process process = builder.start();
     CompletableFuture<URI> endpoint = new CompletableFuture<>();
     Thread reader = new Thread(() -> copyOutput(process, log, readEndpoint, endpoint), name + "-output");
     reader.setDaemon(true);
     reader.start();
     try {
-      return new ServerProcess(process, endpoint.get(START_TIMEOUT_SECONDS, TimeUnit.SECONDS), dir);
+      return new ServerProcess(process, endpoint.get(START_TIMEOUT_SECONDS, TimeUnit.SECONDS), ownDir, dataDir);
     } catch (TimeoutException | java.util.concurrent.ExecutionException | InterruptedException e) {
       process.destroyForcibly();
       throw new IllegalStateException(name + " did not say where it listens within " + START_TIMEOUT_SECONDS
@@ -128,7 +148,7 @@ final class ServerProcess implements AutoCloseable {
 
   /** Freshet's data directory (its --tls auto certificate is tls/cert.pem in it). */
   Path dataDir() {
-    return tempDir.resolve("data");
+    return dataDir;
   }
 
   @Override
@@ -137,6 +157,7 @@ final class ServerProcess implements AutoCloseable {
     if (!process.waitFor(20, TimeUnit.SECONDS)) {
       process.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
     }
+    if (tempDir == null) return;
     try (Stream<Path> files = Files.walk(tempDir)) {
       files.sorted(Comparator.reverseOrder()).forEach(path -> path.toFile().delete());
     }
