@@ -947,7 +947,7 @@ export class LocalStreamLog implements StreamLog {
 }
 
 /** The encoded size of one part's records (chunk headers aside), or why the part is refused. */
-function measureAppend(shard: number, records: RecordInput[]): number | Error {
+export function measureAppend(shard: number, records: RecordInput[]): number | Error {
   if (!isShard(shard)) return new RangeError(`shard must be an integer in [0, ${MAX_SHARD}]`);
   if (!Array.isArray(records) || records.length < 1 || records.length > MAX_APPEND_RECORDS) {
     return new RangeError(`an append holds 1 to ${MAX_APPEND_RECORDS} records`);
@@ -1052,15 +1052,15 @@ function isShard(shard: number): boolean {
   return Number.isInteger(shard) && shard >= 0 && shard <= MAX_SHARD;
 }
 
-function checkShard(shard: number): void {
+export function checkShard(shard: number): void {
   if (!isShard(shard)) throw new RangeError(`shard must be an integer in [0, ${MAX_SHARD}]`);
 }
 
-function checkCursor(cursor: bigint): void {
+export function checkCursor(cursor: bigint): void {
   if (typeof cursor !== 'bigint' || cursor < 0n) throw new RangeError('a cursor is a non-negative bigint');
 }
 
-function checkLimits(limits: ReadLimits): void {
+export function checkLimits(limits: ReadLimits): void {
   if (!Number.isInteger(limits.maxRecords) || limits.maxRecords < 1 || limits.maxRecords > MAX_READ_RECORDS) {
     throw new RangeError(`maxRecords must be an integer in [1, ${MAX_READ_RECORDS}]`);
   }
