@@ -33,7 +33,7 @@ import {
   type StoredRecord,
   type StreamLog,
 } from '../types.js';
-import { publishWithRetries, type PublishPolicy } from './publish.js';
+import { publishWithRetries, withRetries, type PublishPolicy } from './publish.js';
 
 /** What every log of one JetStream record store shares. */
 export interface JetStreamLogContext {
@@ -177,7 +177,7 @@ export class JetStreamStreamLog implements StreamLog {
   async tipCursor(shard: number): Promise<bigint> {
     this.assertOpen();
     checkShard(shard);
-    const info = await this.ctx.jsm.streams.info(this.name);
+    const info = await this.streamInfo();
     this.noteSeq(info.state.last_seq);
     return BigInt(info.state.last_seq + 1) << CURSOR_INDEX_BITS;
   }
@@ -211,9 +211,9 @@ export class JetStreamStreamLog implements StreamLog {
   async trim(notBeforeMs: number): Promise<void> {
     this.assertOpen();
     const keepFrom = await this.firstArrivedAtOrAfter(`${this.ctx.prefix}.${this.id}.*`, notBeforeMs);
-    const info = await this.ctx.jsm.streams.info(this.name);
+    const info = await this.streamInfo();
     const upTo = keepFrom ?? info.state.last_seq + 1;
-    if (upTo > info.state.first_seq) await this.ctx.jsm.streams.purge(this.name, { seq: upTo });
+    if (upTo > info.state.first_seq) await withRetries(this.ctx.publish, () => this.ctx.jsm.streams.purge(this.name, { seq: upTo }));
     this.lastArrival.clear();
   }
 
@@ -231,7 +231,7 @@ export class JetStreamStreamLog implements StreamLog {
 
   /** The sequence of the first message on `subject` that arrived at or after timeMs, if any. */
   private async firstArrivedAtOrAfter(subject: string, timeMs: number): Promise<number | undefined> {
-    const { state } = await this.ctx.jsm.streams.info(this.name);
+    const { state } = await this.streamInfo();
     let lo = Math.max(1, state.first_seq);
     let hi = state.last_seq + 1;
     while (lo < hi) {
@@ -244,11 +244,16 @@ export class JetStreamStreamLog implements StreamLog {
     return (await this.nextMessage(lo, subject))?.seq;
   }
 
+  /** The stream's state from its leader, retried through a leader election. */
+  private streamInfo() {
+    return withRetries(this.ctx.publish, () => this.ctx.jsm.streams.info(this.name));
+  }
+
   /** The first message on `subject` at or after `seq`, from the stream leader; null past the end. */
   private async nextMessage(seq: number, subject: string): Promise<StoredMsg | null> {
     // STREAM.MSG.GET takes next_by_subj since nats-server 2.9; the client types only list seq.
     const query = { seq, next_by_subj: subject } as unknown as MsgRequest;
-    const msg = await this.ctx.jsm.streams.getMessage(this.name, query);
+    const msg = await withRetries(this.ctx.publish, () => this.ctx.jsm.streams.getMessage(this.name, query));
     if (msg) this.noteSeq(msg.seq);
     return msg;
   }

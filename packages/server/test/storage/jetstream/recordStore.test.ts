@@ -6,60 +6,18 @@
 
 import { strict as assert } from 'node:assert';
 import { after, before, describe, it } from 'node:test';
-import { connect, type NatsConnection } from '@nats-io/transport-node';
-import { jetstream, jetstreamManager } from '@nats-io/jetstream';
+import { jetstreamManager } from '@nats-io/jetstream';
 import { startNatsCluster, type NatsCluster } from '../../helpers/natsCluster.js';
 import { readAll, record, text } from '../helpers.js';
-import { JetStreamRecordStore, type JetStreamRecordStoreOptions } from '../../../src/storage/jetstream/recordStore.js';
-import { KeyUnavailableError, type DataKeySource, type StreamLog } from '../../../src/storage/types.js';
+import { KeyUnavailableError, type StreamLog } from '../../../src/storage/types.js';
+import { openNode, testKeySource, type JetStreamNode } from './helpers.js';
 
 const HOUR = 3_600_000;
 const T0 = 1_700_000_000_000;
 
-/** A store as a Freshet node would hold it: its own connection to the cluster. */
-export async function openNode(
-  urls: string[],
-  options: Partial<JetStreamRecordStoreOptions> = {},
-): Promise<{ nc: NatsConnection; store: JetStreamRecordStore; close(): Promise<void> }> {
-  const nc = await connect({ servers: urls, maxReconnectAttempts: -1, reconnectTimeWait: 100 });
-  const store = new JetStreamRecordStore({ js: jetstream(nc), jsm: await jetstreamManager(nc), ...options });
-  return {
-    nc,
-    store,
-    async close() {
-      await store.close();
-      await nc.close();
-    },
-  };
-}
-
-/** Data keys "wrapped" in the clear behind a tag; `enabled = false` makes every use fail. */
-interface TestKeySource extends DataKeySource {
-  enabled: boolean;
-  generation: number;
-}
-
-function testKeySource(): TestKeySource {
-  const tag = Buffer.from('test-key:');
-  const source = {
-    enabled: true,
-    generation: 1,
-    generateDataKey(keyRef: string) {
-      if (!source.enabled) throw new KeyUnavailableError('Disabled', `${keyRef} is disabled`);
-      const plaintext = Buffer.alloc(32, 7);
-      return { plaintext, wrapped: Buffer.concat([tag, plaintext]) };
-    },
-    unwrapDataKey(wrapped: Buffer) {
-      if (!source.enabled) throw new KeyUnavailableError('Disabled', 'the key is disabled');
-      return Buffer.from(wrapped.subarray(tag.length));
-    },
-  };
-  return source;
-}
-
 describe('JetStream record store on a 3-node cluster', { timeout: 240_000 }, () => {
   let cluster: NatsCluster;
-  let node: Awaited<ReturnType<typeof openNode>>;
+  let node: JetStreamNode;
   let clock = T0;
   const keys = testKeySource();
   let n = 0;
