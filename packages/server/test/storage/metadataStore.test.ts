@@ -3,77 +3,19 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { describe, it } from 'node:test';
 import { openTemp, removeDir } from './helpers.js';
-import { RevisionMismatchError } from '../../src/storage/types.js';
+import { metadataContract } from './metadataContract.js';
 
 describe('metadata store', () => {
-  it('puts, gets, lists by prefix in key order, deletes', async () => {
+  metadataContract(async () => {
     const { storage, dataDir } = await openTemp();
-    const meta = storage.metadata;
-    try {
-      assert.equal(await meta.get('missing'), undefined);
-      const r1 = await meta.put('streams/123456789012/us-east-1/b', { name: 'b', shards: 2 });
-      const r2 = await meta.put('streams/123456789012/us-east-1/a', { name: 'a' });
-      await meta.put('streams/123456789012/eu-west-1/c', { name: 'c' });
-      await meta.put('accounts/123456789012', { limit: 50 });
-      assert.ok(r2 > r1, 'revisions increase across the store');
-      assert.deepEqual(await meta.get('streams/123456789012/us-east-1/b'), { value: { name: 'b', shards: 2 }, revision: r1 });
-      const listed = await meta.list<{ name: string }>('streams/123456789012/us-east-1/');
-      assert.deepEqual(
-        listed.map((e) => [e.key, e.value.name]),
-        [
-          ['streams/123456789012/us-east-1/a', 'a'],
-          ['streams/123456789012/us-east-1/b', 'b'],
-        ],
-      );
-      assert.equal((await meta.list('')).length, 4);
-      await meta.delete('streams/123456789012/us-east-1/a');
-      assert.equal(await meta.get('streams/123456789012/us-east-1/a'), undefined);
-      await meta.delete('streams/123456789012/us-east-1/a'); // deleting a missing key is a no-op
-    } finally {
-      await storage.close();
-      removeDir(dataDir);
-    }
-  });
-
-  it('compare-and-set: 0 means must not exist, n means must be at revision n', async () => {
-    const { storage, dataDir } = await openTemp();
-    const meta = storage.metadata;
-    try {
-      const created = await meta.put('k', 1, 0);
-      await assert.rejects(
-        meta.put('k', 2, 0),
-        (e: unknown) => e instanceof RevisionMismatchError && e.expected === 0 && e.actual === created,
-      );
-      await assert.rejects(meta.put('k', 2, created + 1), RevisionMismatchError);
-      await assert.rejects(meta.put('other', 2, 5), (e: unknown) => e instanceof RevisionMismatchError && e.actual === 0);
-      const updated = await meta.put('k', 2, created);
-      assert.ok(updated > created);
-      await assert.rejects(meta.delete('k', created), RevisionMismatchError);
-      await assert.rejects(meta.delete('k', 0), RevisionMismatchError);
-      await meta.delete('k', updated);
-      // Re-created, a key never gets a revision it had before: a stale CAS cannot succeed (no ABA).
-      const recreated = await meta.put('k', 3, 0);
-      assert.ok(recreated > updated);
-      await assert.rejects(meta.put('k', 4, updated), RevisionMismatchError);
-    } finally {
-      await storage.close();
-      removeDir(dataDir);
-    }
-  });
-
-  it('concurrent compare-and-sets on one key: exactly one wins', async () => {
-    const { storage, dataDir } = await openTemp();
-    try {
-      const base = await storage.metadata.put('counter', 0);
-      const attempts = await Promise.allSettled(Array.from({ length: 10 }, (_, i) => storage.metadata.put('counter', i + 1, base)));
-      assert.equal(attempts.filter((a) => a.status === 'fulfilled').length, 1);
-      assert.ok(
-        attempts.filter((a) => a.status === 'rejected').every((a) => (a as PromiseRejectedResult).reason instanceof RevisionMismatchError),
-      );
-    } finally {
-      await storage.close();
-      removeDir(dataDir);
-    }
+    return {
+      meta: storage.metadata,
+      prefix: '',
+      done: async () => {
+        await storage.close();
+        removeDir(dataDir);
+      },
+    };
   });
 
   it('is durable across reopen, keeps revisions increasing after deletes, and hands out copies', async () => {

@@ -32,7 +32,7 @@ import { crc32 } from 'node:zlib';
 import { Mutex } from './concurrency.js';
 import { StorageCorruptionError } from './errors.js';
 import { encodeName, ensureDir, fsyncDir, TEMP_SUFFIX, writeFileAtomic } from './files.js';
-import { MAX_META_KEY_BYTES, MAX_META_VALUE_BYTES } from './limits.js';
+import { checkExpectedRevision, checkMetadataKey, metadataJson } from '../metadataRules.js';
 import { RevisionMismatchError, type MetadataStore, type Versioned } from '../types.js';
 
 const MAGIC = 0x54454d46;
@@ -176,12 +176,8 @@ export class LocalMetadataStore implements MetadataStore {
   put<T>(key: string, value: T, expectedRevision?: number): Promise<number> {
     return this.serialize(key, async () => {
       this.assertUsable(key);
-      checkExpected(expectedRevision);
-      const json = JSON.stringify(value);
-      if (json === undefined) throw new TypeError('a metadata value must be JSON-serializable');
-      if (Buffer.byteLength(json) > MAX_META_VALUE_BYTES) {
-        throw new RangeError(`metadata value larger than ${MAX_META_VALUE_BYTES} bytes`);
-      }
+      checkExpectedRevision(expectedRevision);
+      const json = metadataJson(value);
       this.checkRevision(key, expectedRevision);
       const revision = ++this.highWater;
       await writeFileAtomic(this.fileOf(key), encodeFile(key, revision, json), this.sync);
@@ -193,7 +189,7 @@ export class LocalMetadataStore implements MetadataStore {
   delete(key: string, expectedRevision?: number): Promise<void> {
     return this.serialize(key, async () => {
       this.assertUsable(key);
-      checkExpected(expectedRevision);
+      checkExpectedRevision(expectedRevision);
       this.checkRevision(key, expectedRevision);
       if (!this.entries.has(key)) return;
       // Persist the high-water mark first: once the key's file is gone, nothing else records it.
@@ -239,19 +235,11 @@ export class LocalMetadataStore implements MetadataStore {
 
   private assertUsable(key: string): void {
     if (this.closed) throw new Error('metadata store is closed');
-    if (typeof key !== 'string' || key.length === 0 || Buffer.byteLength(key) > MAX_META_KEY_BYTES) {
-      throw new RangeError(`a metadata key is a string of 1 to ${MAX_META_KEY_BYTES} bytes`);
-    }
+    checkMetadataKey(key);
   }
 
   private fileOf(key: string): string {
     return path.join(this.dir, encodeName(key) + KEY_SUFFIX);
-  }
-}
-
-function checkExpected(expected: number | undefined): void {
-  if (expected !== undefined && !(Number.isSafeInteger(expected) && expected >= 0)) {
-    throw new RangeError('expectedRevision must be a non-negative integer');
   }
 }
 
