@@ -44,6 +44,9 @@ export class JetStreamRecordStore implements RecordStore {
     const prefix = options.prefix ?? DEFAULT_PREFIX;
     if (!/^[a-z0-9-]+$/i.test(prefix)) throw new RangeError('a JetStream prefix is letters, digits and dashes');
     this.replicas = options.replicas ?? DEFAULT_REPLICAS;
+    // Retries of one publish reuse its id, so JetStream stores it once; ids are never reused.
+    const nodeId = randomBytes(12).toString('hex');
+    let messageCount = 0;
     this.ctx = {
       js: options.js,
       jsm: options.jsm,
@@ -51,7 +54,7 @@ export class JetStreamRecordStore implements RecordStore {
       now: options.now ?? Date.now,
       keys: options.keys,
       publish: { ...DEFAULT_PUBLISH_POLICY, ...options.publish },
-      nodeId: randomBytes(8).toString('hex'),
+      newMessageId: () => `${nodeId}-${++messageCount}`,
     };
   }
 

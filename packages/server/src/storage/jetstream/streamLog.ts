@@ -44,8 +44,12 @@ export interface JetStreamLogContext {
   now: () => number;
   keys: DataKeySource | undefined;
   publish: PublishPolicy;
-  /** Unique per process: the first part of every message id, so ids never collide across nodes. */
-  nodeId: string;
+  /**
+   * A message id never handed out before by any node (random node id and a counter shared by the
+   * store's logs: a log closed and opened again must not reuse its first ids, or JetStream would
+   * take its appends for duplicates of the old ones).
+   */
+  newMessageId(): string;
 }
 
 /** A data key sealing new messages is renewed at least this often (the local engine: per segment). */
@@ -69,7 +73,6 @@ export class JetStreamStreamLog implements StreamLog {
   /** The highest stream sequence this node has seen (acknowledged, read or in the stream info). */
   private highestSeq: number;
   private arrivalFloor = 0;
-  private appendCounter = 0;
   private pendingBytes = 0;
   private readonly inFlight = new Set<Promise<unknown>>();
   private closed = false;
@@ -121,7 +124,7 @@ export class JetStreamStreamLog implements StreamLog {
           this.ctx.js,
           shardSubject(this.ctx.prefix, this.id, shard),
           body,
-          this.nextMessageId(),
+          this.ctx.newMessageId(),
           this.name,
           this.ctx.publish,
         ),
@@ -297,11 +300,6 @@ export class JetStreamStreamLog implements StreamLog {
   private nextArrival(): number {
     this.arrivalFloor = Math.max(this.arrivalFloor, this.ctx.now());
     return this.arrivalFloor;
-  }
-
-  /** Unique per process and log: a retry of the same publish reuses it, so JetStream stores it once. */
-  private nextMessageId(): string {
-    return `${this.ctx.nodeId}-${this.id}-${++this.appendCounter}`;
   }
 
   private assertOpen(): void {

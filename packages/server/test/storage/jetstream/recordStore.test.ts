@@ -199,6 +199,17 @@ describe('JetStream record store on a 3-node cluster', { timeout: 240_000 }, () 
     }
   });
 
+  it('a log closed and opened again stores new appends (message ids are never reused)', async () => {
+    const id = `reopened-${Date.now().toString(36)}`;
+    const first = await node.store.open(id);
+    const a = await first.append(0, [record('k', 'one')]);
+    await first.close();
+    const again = await node.store.open(id);
+    const b = await again.append(0, [record('k', 'two')]);
+    assert.ok(b.firstCursor > a.firstCursor, 'not taken for a duplicate of the first append');
+    assert.deepEqual((await readAll(again, 0)).map(text), ['one', 'two']);
+  });
+
   it('destroy deletes the JetStream stream; a log opened again under the id starts empty', async () => {
     const id = `gone-${Date.now().toString(36)}`;
     const log = await node.store.open(id);
