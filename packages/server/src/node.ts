@@ -15,6 +15,7 @@ import { loadTls, type LoadedTls, type TlsSource } from './security/tls/index.js
 import { defaultBodyBudgetBytes, defaultMaxConnections } from './gateway/limits.js';
 import { createDualProtocolServer, DEFAULT_CONNECTION_LIMITS, type ConnectionLimits } from './gateway/listener.js';
 import { DEFAULT_ENGINE_OPTIONS, Engine, kinesisService, OffThreadDecoder, type EngineOptions } from './services/kinesis/index.js';
+import { openJetStreamStorage, type NatsConnectionOptions } from './storage/jetstream/index.js';
 import { openLocalStorage, type LocalStorageDamage } from './storage/local/index.js';
 import { LocalKeyring } from './security/kms/index.js';
 
@@ -48,6 +49,12 @@ export interface FreshetOptions extends ConnectionOptions {
   tls?: TlsSource;
   /** Write a CloudTrail-shaped JSON line per API call (`--audit-log`). */
   auditLog?: AuditLogOptions;
+  /**
+   * Cluster mode (`--engine jetstream`): records and metadata on this NATS JetStream cluster instead
+   * of the data directory (which then keeps only local things: --tls auto's certificate, the
+   * managed KMS key). See docs/storage.md, "The JetStream engine".
+   */
+  nats?: { connection: NatsConnectionOptions; replicas?: number };
   /** Size at which a stream's active segment is rolled (default 128 MiB; tests use small ones). */
   segmentBytes?: number;
   /** The KMS keyring file (`--kms-keyring`), outside the data directory; reloaded by reloadKeys(). */
@@ -144,14 +151,17 @@ export async function startFreshet(overrides: Partial<FreshetOptions> = {}): Pro
     logger: options.engine.logger ?? logger,
     kms: keyring,
   };
-  const storage = await openLocalStorage({
-    dataDir: options.dataDir,
-    fsync: options.fsync,
-    now: clock === systemClock ? Date.now : () => clock.now(),
-    logger,
-    keys: keyring,
-    ...(options.segmentBytes !== undefined ? { segmentBytes: options.segmentBytes } : {}),
-  });
+  const now = clock === systemClock ? Date.now : () => clock.now();
+  const storage = options.nats
+    ? await openJetStreamStorage({ ...options.nats, now, keys: keyring })
+    : await openLocalStorage({
+        dataDir: options.dataDir,
+        fsync: options.fsync,
+        now,
+        logger,
+        keys: keyring,
+        ...(options.segmentBytes !== undefined ? { segmentBytes: options.segmentBytes } : {}),
+      });
   const engine = await Engine.open(storage.metadata, storage.records, engineOptions);
   const decoder = new OffThreadDecoder(options.decodeThreads, (err) =>
     logger.warn({ err }, 'a decode worker stopped; its requests and later ones are decoded on the event loop'),

@@ -15,6 +15,7 @@ import { AuthFileError } from '../security/auth/index.js';
 import { AuditLogError } from '../security/audit/index.js';
 import { KeyringError } from '../security/kms/index.js';
 import { TlsError } from '../security/tls/index.js';
+import { NatsUnavailableError } from '../storage/jetstream/index.js';
 import { CHECK_EXIT, CheckError, checkDataDirectory, formatReport } from './check.js';
 import { describeListenError, describeStartError } from './errors.js';
 import { CHECK_USAGE, parseCommandLine, USAGE, UsageError, type CheckOptions, type ServeOptions } from './options.js';
@@ -83,15 +84,25 @@ async function serve(options: ServeOptions): Promise<void> {
       ...(options.kmsKeyring !== undefined ? { kmsKeyring: options.kmsKeyring } : {}),
       ...(options.tls ? { tls: options.tls } : {}),
       ...(options.auditLog ? { auditLog: options.auditLog } : {}),
+      ...(options.nats ? { nats: withNatsSecrets(options.nats, process.env) } : {}),
     });
   } catch (err) {
-    if (err instanceof AuthFileError || err instanceof KeyringError || err instanceof TlsError || err instanceof AuditLogError)
+    if (
+      err instanceof AuthFileError ||
+      err instanceof KeyringError ||
+      err instanceof TlsError ||
+      err instanceof AuditLogError ||
+      err instanceof NatsUnavailableError
+    )
       throw new StartError(err.message);
     const explained = describeStartError(err, options.dataDir, options.host, options.port);
     throw explained ? new StartError(explained) : err;
   }
   const certificate = node.tlsCertFile ? `, TLS certificate ${node.tlsCertFile}` : '';
-  process.stdout.write(`Freshet listening on ${node.url} (data in ${options.dataDir}, fsync ${options.fsync}${certificate})\n`);
+  const storage = options.nats
+    ? `records on NATS JetStream ${options.nats.connection.servers.join(',')}`
+    : `data in ${options.dataDir}, fsync ${options.fsync}`;
+  process.stdout.write(`Freshet listening on ${node.url} (${storage}${certificate})\n`);
   if (stopping) {
     const signal = stopping;
     stopping = undefined;
@@ -140,3 +151,14 @@ main(process.argv.slice(2)).catch((err: unknown) => {
   process.stderr.write(`freshet: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
   process.exit(1);
 });
+
+/** The NATS token and password come from the environment: a command line is visible to every user of the host. */
+function withNatsSecrets(nats: NonNullable<ServeOptions['nats']>, env: NodeJS.ProcessEnv): NonNullable<ServeOptions['nats']> {
+  const connection = { ...nats.connection };
+  if (env.FRESHET_NATS_TOKEN) connection.token = env.FRESHET_NATS_TOKEN;
+  if (connection.user !== undefined) {
+    if (env.FRESHET_NATS_PASSWORD === undefined) throw new StartError('--nats-user needs its password in FRESHET_NATS_PASSWORD');
+    connection.password = env.FRESHET_NATS_PASSWORD;
+  }
+  return { ...nats, connection };
+}

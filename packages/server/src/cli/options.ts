@@ -8,6 +8,7 @@ import { isWellFormedRegionName } from '../core/regions.js';
 import { DEFAULT_ENGINE_OPTIONS, type EngineOptions } from '../services/kinesis/index.js';
 import { DEFAULT_AUDIT_LOG, DEFAULT_OPTIONS, type AuditLogOptions, type ConnectionOptions, type FreshetOptions } from '../node.js';
 import type { TlsSource } from '../security/tls/index.js';
+import type { NatsConnectionOptions } from '../storage/jetstream/index.js';
 
 /** A mistake on the command line: exit code 2, the message and a pointer to the command's --help. */
 export class UsageError extends Error {
@@ -38,6 +39,7 @@ interface IntegerOption {
   connection?: keyof ConnectionOptions;
   engine?: EngineKey;
   audit?: 'maxBytes' | 'keep';
+  nats?: 'replicas';
 }
 interface OtherOption {
   kind: 'string' | 'choice' | 'flag';
@@ -91,6 +93,37 @@ export const OPTIONS: readonly Option[] = [
     help: ['listen on a non-loopback --host without --auth: anyone who reaches the port may do anything'],
   },
   { kind: 'string', name: 'data-dir', arg: '<path>', help: [`where streams and records are kept (default ./${DEFAULT_OPTIONS.dataDir})`] },
+  {
+    kind: 'choice',
+    name: 'engine',
+    arg: '<local|jetstream>',
+    choices: ['local', 'jetstream'],
+    help: [
+      'local: records and metadata in --data-dir (default); jetstream: on the NATS JetStream cluster of',
+      '--nats (cluster mode: docs/storage.md); the token and password come from FRESHET_NATS_TOKEN and',
+      'FRESHET_NATS_PASSWORD, never the command line',
+    ],
+  },
+  {
+    kind: 'string',
+    name: 'nats',
+    arg: '<url,url,...>',
+    help: ['the NATS servers of --engine jetstream (nats://host:4222,...); one is enough to join'],
+  },
+  {
+    kind: 'integer',
+    name: 'nats-replicas',
+    arg: '<n>',
+    min: 1,
+    max: 5,
+    nats: 'replicas',
+    help: ['copies JetStream keeps of every record and metadata entry (default 3; 1 for a single server)'],
+  },
+  { kind: 'string', name: 'nats-creds', arg: '<file>', help: ['a NATS .creds file (JWT and nkey seed) to connect with'] },
+  { kind: 'string', name: 'nats-user', arg: '<name>', help: ['the NATS user to connect as (its password in FRESHET_NATS_PASSWORD)'] },
+  { kind: 'string', name: 'nats-tls-ca', arg: '<file>', help: ["PEM CA bundle that signed the NATS servers' certificates"] },
+  { kind: 'string', name: 'nats-tls-cert', arg: '<file>', help: ['PEM client certificate for NATS (mutual TLS, with --nats-tls-key)'] },
+  { kind: 'string', name: 'nats-tls-key', arg: '<file>', help: ['the PEM private key of --nats-tls-cert'] },
   {
     kind: 'string',
     name: 'kms-keyring',
@@ -363,6 +396,8 @@ export interface ServeOptions {
   auditLog?: AuditLogOptions;
   /** --auth: the auth file. */
   authFile?: string;
+  /** --engine jetstream: the cluster (the token and password are added from the environment). */
+  nats?: { connection: NatsConnectionOptions; replicas?: number };
 }
 
 export interface CheckOptions {
@@ -441,6 +476,7 @@ export function parseCommandLine(argv: readonly string[]): Command {
     engine: {},
   };
   const audit: Partial<AuditLogOptions> = {};
+  let natsReplicas: number | undefined;
   for (const option of OPTIONS) {
     const value = string(option.name);
     if (value === undefined || option.kind === 'flag') continue;
@@ -450,6 +486,7 @@ export function parseCommandLine(argv: readonly string[]): Command {
       if (option.connection) options.connections[option.connection] = parsed;
       if (option.engine) options.engine[option.engine] = parsed;
       if (option.audit) audit[option.audit] = parsed;
+      if (option.nats) natsReplicas = parsed;
     } else if (option.kind === 'choice') {
       if (!option.choices!.includes(value)) {
         throw new UsageError(`--${option.name} must be ${option.choices!.map((c) => `'${c}'`).join(' or ')}, got '${value}'`);
@@ -506,7 +543,34 @@ export function parseCommandLine(argv: readonly string[]): Command {
     throw new UsageError(`--audit-log-${audit.maxBytes !== undefined ? 'max-bytes' : 'keep'} needs --audit-log <file>`);
   }
   if (auditFile !== undefined) options.auditLog = { file: auditFile, ...audit };
+  const nats = natsCluster(string, natsReplicas);
+  if (nats) options.nats = nats;
   return { command: 'serve', options };
+}
+
+/** --engine jetstream with --nats and its connection options, or none of them. */
+function natsCluster(string: (name: string) => string | undefined, replicas: number | undefined): ServeOptions['nats'] {
+  const given = OPTIONS.filter((o) => o.name.startsWith('nats') && string(o.name) !== undefined).map((o) => `--${o.name}`);
+  if (string('engine') !== 'jetstream') {
+    if (given.length > 0) throw new UsageError(`${given[0]} needs --engine jetstream`);
+    return undefined;
+  }
+  const urls = string('nats');
+  if (urls === undefined) throw new UsageError('--engine jetstream needs --nats <url,url,...>: the NATS servers to keep streams on');
+  const servers = urls.split(',').map((url) => url.trim());
+  const bad = servers.find((url) => !/^((nats|tls):\/\/)?[^\s/,]+(:\d+)?$/.test(url));
+  if (bad !== undefined) throw new UsageError(`--nats takes server URLs like nats://host:4222, comma-separated, got '${bad}'`);
+  const [ca, cert, key] = [string('nats-tls-ca'), string('nats-tls-cert'), string('nats-tls-key')];
+  if ((cert === undefined) !== (key === undefined)) throw new UsageError('--nats-tls-cert and --nats-tls-key go together');
+  const connection: NatsConnectionOptions = { servers };
+  const creds = string('nats-creds');
+  if (creds !== undefined) connection.credsFile = creds;
+  const user = string('nats-user');
+  if (user !== undefined) connection.user = user;
+  if (ca !== undefined || cert !== undefined) {
+    connection.tls = { ...(ca !== undefined ? { caFile: ca } : {}), ...(cert !== undefined ? { certFile: cert, keyFile: key } : {}) };
+  }
+  return { connection, ...(replicas !== undefined ? { replicas } : {}) };
 }
 
 /** Whether an address is this machine's loopback (127.0.0.0/8, ::1, localhost), reachable from here only. */

@@ -55,6 +55,19 @@ export function natsClientOptions(options: NatsConnectionOptions): NodeConnectio
   return client;
 }
 
-export function connectNats(options: NatsConnectionOptions): Promise<NatsConnection> {
-  return connect(natsClientOptions(options));
+/** No server of the list could be reached (or none let us in) when the node started. */
+export class NatsUnavailableError extends Error {
+  constructor(servers: string[], cause: unknown) {
+    super(`cannot connect to the NATS servers ${servers.join(',')}: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
+    this.name = 'NatsUnavailableError';
+  }
+}
+
+export async function connectNats(options: NatsConnectionOptions): Promise<NatsConnection> {
+  const client = natsClientOptions(options);
+  try {
+    return await connect(client);
+  } catch (error) {
+    throw new NatsUnavailableError(options.servers, error);
+  }
 }
