@@ -99,9 +99,9 @@ export const OPTIONS: readonly Option[] = [
     arg: '<local|jetstream>',
     choices: ['local', 'jetstream'],
     help: [
-      'local: records and metadata in --data-dir (default); jetstream: on the NATS JetStream cluster of',
-      '--nats (cluster mode: docs/storage.md); the token and password come from FRESHET_NATS_TOKEN and',
-      'FRESHET_NATS_PASSWORD, never the command line',
+      'local: records and metadata in --data-dir; jetstream: on the NATS JetStream cluster of --nats',
+      '(cluster mode: docs/storage.md), the token and password from FRESHET_NATS_TOKEN and',
+      'FRESHET_NATS_PASSWORD, never the command line (default local)',
     ],
   },
   {
